@@ -1,0 +1,150 @@
+// The demo store's own page logic: a catalog, product pages, a "recently viewed" panel. The
+// recommendations themselves are <vitrine-recs>; the history API comes from the widget's script.
+import { clearHistory, forgetProduct, getHistory, recordEvent } from '/dist/vitrine.js';
+
+const BUNDLE = new URL('/models/demo/', location.href);
+const PAGE_SIZE = 60;
+
+const getJson = async (url) => {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return res.json();
+};
+const arrivalsLoad = getJson('/new-arrivals.json');
+const productsLoad = Promise.all([getJson(new URL('items.json', BUNDLE)), arrivalsLoad]).then(([items, arrivals]) => {
+  const all = new Map();
+  for (const it of items) all.set(it.id, { ...it, image: new URL(it.image, BUNDLE).href, isNew: false });
+  for (const it of arrivals) all.set(it.id, { ...it, image: new URL(it.image, location.href).href, isNew: true });
+  return { items, arrivals, all };
+});
+
+const money = (p) => (p.price === undefined ? '' : new Intl.NumberFormat('en', { style: 'currency', currency: p.currency ?? 'EUR' }).format(p.price));
+const el = (tag, props = {}, ...children) => {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children.filter((c) => c !== undefined && c !== null));
+  return node;
+};
+const productLink = (id) => `/product.html?id=${encodeURIComponent(id)}`;
+
+function card(p) {
+  return el('li', { className: 'card' },
+    el('a', { href: productLink(p.id) },
+      el('img', { src: p.image, alt: '', loading: 'lazy', width: 140, height: 140 }),
+      el('span', { className: 'title', textContent: p.title }),
+      el('span', { className: 'price', textContent: money(p) })));
+}
+
+/** Draws the "recently viewed" panel; a failure (history unavailable) leaves it empty, quietly. */
+function renderHistory(currentId) {
+  drawHistory(currentId).catch((e) => console.warn('[demo] history panel:', e.message));
+}
+
+async function drawHistory(currentId) {
+  const list = document.getElementById('history-list');
+  if (!list) return;
+  const [events, { all }] = await Promise.all([getHistory(), productsLoad]);
+  const ids = [];
+  for (const e of events.slice().reverse()) {
+    if (e.kind === 'view' && e.productId !== currentId && !ids.includes(e.productId) && all.has(e.productId)) ids.push(e.productId);
+  }
+  list.replaceChildren(...ids.slice(0, 12).map((id) => {
+    const p = all.get(id);
+    const remove = el('button', { type: 'button', className: 'remove', textContent: '×', title: 'Remove from history' });
+    remove.setAttribute('aria-label', `Remove ${p.title} from history`);
+    remove.addEventListener('click', () => forgetProduct(id).finally(() => renderHistory(currentId)));
+    return el('li', {}, el('a', { href: productLink(id) }, el('img', { src: p.image, alt: '', width: 40, height: 40 }), el('span', { textContent: p.title })), remove);
+  }));
+  document.getElementById('history-note').textContent = ids.length ? 'Kept on this device only.' : 'Nothing yet — kept on this device only.';
+}
+
+function wireHistory(currentId) {
+  document.getElementById('clear-history')?.addEventListener('click', () => clearHistory().finally(() => renderHistory(currentId)));
+  // Back/forward navigation restores the page from cache: refresh the panel then.
+  addEventListener('pageshow', () => renderHistory(currentId));
+}
+
+async function catalogPage() {
+  wireHistory(undefined);
+  const { items, arrivals } = await productsLoad;
+  const grid = document.getElementById('catalog');
+  const more = document.getElementById('more');
+  const search = document.getElementById('search');
+  const categories = [...new Set(items.map((p) => p.category))];
+  let category = '';
+  let shown = PAGE_SIZE;
+  const chips = ['', ...categories].map((c) => {
+    const b = el('button', { type: 'button', className: 'chip', textContent: c || 'All' });
+    b.addEventListener('click', () => {
+      category = c;
+      shown = PAGE_SIZE;
+      chips.forEach((x) => x.setAttribute('aria-pressed', String(x === b)));
+      render();
+    });
+    b.setAttribute('aria-pressed', String(c === ''));
+    return b;
+  });
+  document.getElementById('categories').replaceChildren(...chips);
+  const render = () => {
+    const q = search.value.trim().toLowerCase();
+    const hits = items.filter((p) => (!category || p.category === category) && (!q || `${p.title} ${p.brand} ${p.category}`.toLowerCase().includes(q)));
+    grid.replaceChildren(...hits.slice(0, shown).map(card));
+    document.getElementById('count').textContent = `${hits.length} products`;
+    more.hidden = hits.length <= shown;
+  };
+  search.addEventListener('input', () => {
+    shown = PAGE_SIZE;
+    render();
+  });
+  more.addEventListener('click', () => {
+    shown += PAGE_SIZE;
+    render();
+  });
+  render();
+  document.getElementById('arrivals').replaceChildren(...arrivals.map((p) => card({ ...p, image: new URL(p.image, location.href).href })));
+}
+
+async function productPage() {
+  const id = new URLSearchParams(location.search).get('id');
+  const recs = document.getElementById('recs');
+  wireHistory(id);
+  if (!id) {
+    document.getElementById('product-title').textContent = 'No product chosen';
+    return;
+  }
+  // Point the widget at the product first (the rows start computing at once), then draw the page.
+  // `?backend=wasm|webgpu|cpu` tries a TF.js backend by hand.
+  const backend = new URLSearchParams(location.search).get('backend');
+  if (backend) recs.setAttribute('backend', backend);
+  const arrival = (await arrivalsLoad).find((a) => a.id === id);
+  if (arrival) {
+    recs.setAttribute('image', new URL(arrival.image, location.href).href);
+    recs.setAttribute('product-title', arrival.title);
+  }
+  recs.setAttribute('product', id);
+
+  const log = document.getElementById('analytics-log');
+  const note = (text) => log.append(el('li', { textContent: text }));
+  recs.addEventListener('vitrine-impression', (e) => note(`impression: ${e.detail.row} row (${e.detail.basis}), ${e.detail.productIds.length} items`));
+  recs.addEventListener('vitrine-select', (e) => note(`select: ${e.detail.productId} from the ${e.detail.row} row, position ${e.detail.position}`));
+
+  const { all } = await productsLoad;
+  const p = all.get(id);
+  if (!p) {
+    document.getElementById('product-title').textContent = `No product ${id}`;
+    return;
+  }
+  document.title = `${p.title} · Vitrine demo store`;
+  document.getElementById('product-image').src = p.image;
+  document.getElementById('product-image').alt = p.title;
+  document.getElementById('product-title').textContent = p.title;
+  document.getElementById('product-meta').textContent = `${p.brand} · ${p.category}${p.isNew ? ' · new arrival' : ''}`;
+  document.getElementById('product-price').textContent = money(p);
+  document.getElementById('add-to-cart').addEventListener('click', () =>
+    recordEvent(id, 'cart').then(
+      () => (document.getElementById('cart-note').textContent = 'Added to cart (recorded on this device only).'),
+      () => (document.getElementById('cart-note').textContent = 'Added to cart.'),
+    ));
+}
+
+const page = document.body.dataset.page;
+(page === 'product' ? productPage() : catalogPage()).catch((e) => console.error('[demo]', e));

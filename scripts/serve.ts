@@ -1,0 +1,176 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * A small static server for the demo store and the end-to-end tests. Serves
+ *   /          public/   (the demo store's pages)
+ *   /dist/     dist/     (the built widget: what a store hosts, on its origin or a CDN)
+ *   /models/   models/   (the demo bundle and the shared image model)
+ *
+ *   PORT=8080 HOST=0.0.0.0 npx tsx scripts/serve.ts     (defaults: 4173, localhost)
+ *   ISOLATE=0 …   turns off cross-origin isolation (COOP/COEP) of the pages
+ *
+ * Widget and bundle files are sent with CORS and `Cross-Origin-Resource-Policy: cross-origin`, so
+ * a page on another origin — cross-origin isolated or not — can load them, as from a CDN.
+ * Files carry an ETag and `Cache-Control: no-cache`: a warm cache revalidates with a 304.
+ */
+import { createReadStream, statSync, type Stats } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+export interface ServeOptions {
+  port?: number;
+  host?: string;
+  /** URL prefix → directory. Longest prefix wins. Default: the demo store's three roots. */
+  roots?: Record<string, string>;
+  /** Send COOP/COEP on HTML pages (cross-origin isolation: SharedArrayBuffer, wasm threads). Default true. */
+  isolate?: boolean;
+  /** Extra headers for every response (a test's Content-Security-Policy, say). */
+  headers?: Record<string, string>;
+  /** Called for every request (tests record them). */
+  onRequest?: (req: IncomingMessage) => void;
+}
+
+export interface Served {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export const DEMO_ROOTS: Record<string, string> = {
+  '/': join(ROOT, 'public'),
+  '/dist/': join(ROOT, 'dist'),
+  '/models/': join(ROOT, 'models'),
+};
+
+function locate(pathname: string, roots: Record<string, string>): string | undefined {
+  const prefix = Object.keys(roots)
+    .filter((p) => pathname.startsWith(p))
+    .sort((a, b) => b.length - a.length)[0];
+  if (prefix === undefined) return undefined;
+  const dir = resolve(roots[prefix]!);
+  const file = resolve(dir, normalize('./' + pathname.slice(prefix.length)));
+  // No escaping the root with `..` or encoded separators.
+  return file === dir || file.startsWith(dir + sep) ? file : undefined;
+}
+
+function statFile(path: string): Stats | undefined {
+  try {
+    const s = statSync(path);
+    if (s.isDirectory()) return statFile(join(path, 'index.html'));
+    return s.isFile() ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function handler(opts: ServeOptions) {
+  const roots = opts.roots ?? DEMO_ROOTS;
+  const isolate = opts.isolate ?? true;
+  return (req: IncomingMessage, res: ServerResponse) => {
+    opts.onRequest?.(req);
+    const send = (status: number, text: string, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers, ...opts.headers });
+      res.end(req.method === 'HEAD' ? undefined : text);
+    };
+    if (req.method === 'OPTIONS') {
+      return send(204, '', { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': 'GET, HEAD', 'Access-Control-Max-Age': '600' });
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed', { Allow: 'GET, HEAD' });
+    let pathname: string;
+    try {
+      pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      return send(400, 'bad request');
+    }
+    let file = pathname.includes('\0') ? undefined : locate(pathname, roots);
+    let stat = file ? statFile(file) : undefined;
+    if (file && stat && statSync(file).isDirectory()) file = join(file, 'index.html');
+    if (!file || !stat) return send(404, `not found: ${pathname}`);
+    const type = TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
+    const etag = `"${stat.size.toString(36)}-${Math.floor(stat.mtimeMs).toString(36)}"`;
+    const headers: Record<string, string> = {
+      'Content-Type': type,
+      ETag: etag,
+      'Cache-Control': 'no-cache',
+      'X-Content-Type-Options': 'nosniff',
+      'Access-Control-Allow-Origin': '*',
+      'Cross-Origin-Resource-Policy': 'cross-origin',
+    };
+    if (isolate && type.startsWith('text/html')) {
+      headers['Cross-Origin-Opener-Policy'] = 'same-origin';
+      headers['Cross-Origin-Embedder-Policy'] = 'require-corp';
+    }
+    Object.assign(headers, opts.headers);
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, headers);
+      return res.end();
+    }
+    res.writeHead(200, { ...headers, 'Content-Length': String(stat.size) });
+    if (req.method === 'HEAD') return res.end();
+    createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  };
+}
+
+/** Starts a server; port 0 picks a free one. */
+export function serve(opts: ServeOptions = {}): Promise<Served> {
+  const server = createServer(handler(opts));
+  const host = opts.host ?? 'localhost';
+  return new Promise((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 4173, host, () => {
+      const { port } = server.address() as AddressInfo;
+      const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+      resolvePromise({
+        url: `http://${shown}:${port}/`,
+        port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const port = Number(process.env.PORT ?? 4173);
+  const host = process.env.HOST || 'localhost';
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`PORT=${process.env.PORT} is not a port number (0–65535)`);
+    process.exit(2);
+  }
+  if (!statFile(join(ROOT, 'dist', 'vitrine.js'))) {
+    console.error('dist/vitrine.js is missing: run `npm run build` first (`npm run demo` does both).');
+    process.exit(1);
+  }
+  serve({ port, host, isolate: process.env.ISOLATE !== '0' }).then(
+    (s) => {
+      console.log(`Vitrine demo store: ${s.url}`);
+      console.log('(shoppers in the demo bundle are simulated; product images: Fashion-MNIST by Zalando Research, MIT). Ctrl-C stops.');
+    },
+    (e: NodeJS.ErrnoException) => {
+      console.error(e.code === 'EADDRINUSE' ? `port ${port} on ${host} is in use: set PORT to another (PORT=8080 npm run demo)` : `cannot listen on ${host}:${port}: ${e.message}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,184 @@
+/**
+ * The model bundle's format: a `manifest.json` that lists every file with its byte length and
+ * sha256, and says which files each row uses. Paths are relative to the manifest's URL.
+ *
+ * A reader refuses a bundle whose format or version it does not know, a file whose length or
+ * checksum differs, or shapes that disagree — with a {@link BundleError} naming the file and field.
+ */
+
+export const BUNDLE_FORMAT = 'vitrine-bundle';
+export const BUNDLE_VERSION = 1;
+/** The largest file a reader accepts, checked against the manifest before anything is allocated. */
+export const MAX_FILE_BYTES = 256 * 1024 * 1024;
+export const MAX_MANIFEST_BYTES = 1024 * 1024;
+
+export interface FileEntry {
+  bytes: number;
+  sha256: string;
+}
+
+export interface LayersModelRef {
+  /** model.json path; it names its weights file, which must be listed in `files` too. */
+  model: string;
+  weights: string;
+}
+
+export interface Manifest {
+  format: typeof BUNDLE_FORMAT;
+  version: typeof BUNDLE_VERSION;
+  name: string;
+  createdAt: string;
+  /** Every file of the bundle, by path relative to the manifest. */
+  files: Record<string, FileEntry>;
+  items: { count: number; file: string };
+  /**
+   * Files the page shows but the worker never reads (product thumbnails), listed with their
+   * length and sha256 in this JSON file — itself listed in `files` — to keep the manifest small.
+   */
+  assets?: string;
+  similar?: {
+    dims: number;
+    /** `count × dims` int8 codes, row-major. */
+    codes: string;
+    /** `count` float32 little-endian per-row scales. */
+    scales: string;
+    metric: 'cosine';
+  };
+  imageModel?: { backbone: LayersModelRef; head: LayersModelRef; inputSize: number };
+  complementary?: { file: string; method: 'llr' | 'jaccard' | 'count'; k: number };
+  nextView?: {
+    /** Top-k lists of what is most often viewed right after each item (no-history fallback). */
+    fallback: string;
+    model?: LayersModelRef;
+    /** How many of the latest session items the model reads. */
+    maxLength: number;
+  };
+}
+
+/** One product as the bundle lists it; `image` and `url` may be relative to the manifest. */
+export interface BundleItem {
+  id: string;
+  title: string;
+  url: string;
+  image: string;
+  price?: number;
+  currency?: string;
+  category?: string;
+  brand?: string;
+}
+
+/** A top-k list per item index: `[otherIndex, score]`, best first. */
+export type TopKFile = [number, number][][];
+
+/** Why a bundle was refused: which file and what is wrong with it. */
+export class BundleError extends Error {
+  override name = 'BundleError';
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`bundle file ${file}: ${reason}`);
+  }
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPath = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length < 512 && !/^[a-z][a-z0-9+.-]*:|^\/|\\/i.test(v);
+const isCount = (v: unknown, max: number): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= max;
+
+/**
+ * Checks a parsed manifest's shape and cross-references (every referenced path is listed, sizes
+ * agree with counts and dims) and returns it typed; throws a BundleError otherwise.
+ */
+export function validateManifest(raw: unknown, file = 'manifest.json'): Manifest {
+  const fail = (field: string, why: string): never => {
+    throw new BundleError(file, `${field} ${why}`);
+  };
+  if (!isObj(raw)) return fail('the manifest', 'is not a JSON object');
+  if (raw.format !== BUNDLE_FORMAT) fail('format', `is ${JSON.stringify(raw.format)}, expected "${BUNDLE_FORMAT}"`);
+  if (raw.version !== BUNDLE_VERSION) fail('version', `${JSON.stringify(raw.version)} is not supported (this reader knows ${BUNDLE_VERSION})`);
+  if (!isObj(raw.files)) return fail('files', 'is missing');
+  for (const [path, e] of Object.entries(raw.files)) {
+    if (!isPath(path)) fail(`files[${JSON.stringify(path)}]`, 'is not a relative path');
+    if (!isObj(e) || !isCount(e.bytes, MAX_FILE_BYTES)) fail(`files["${path}"].bytes`, `must be an integer from 0 to ${MAX_FILE_BYTES}`);
+    if (!isObj(e) || typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256)) fail(`files["${path}"].sha256`, 'must be 64 hex digits');
+  }
+  const files = raw.files as Record<string, FileEntry>;
+  const listed = (field: string, p: unknown): string => {
+    if (!isPath(p)) return fail(field, 'must be a relative path');
+    if (!files[p]) fail(field, `names "${p}", which is not listed in files`);
+    return p;
+  };
+  if (!isObj(raw.items)) return fail('items', 'is missing');
+  if (!isCount(raw.items.count, 10_000_000)) fail('items.count', 'must be a non-negative integer');
+  listed('items.file', raw.items.file);
+  const count = raw.items.count as number;
+  if (raw.assets !== undefined) listed('assets', raw.assets);
+  const model = (field: string, m: unknown) => {
+    if (!isObj(m)) return fail(field, 'is not an object');
+    listed(`${field}.model`, m.model);
+    listed(`${field}.weights`, m.weights);
+    return m;
+  };
+  if (raw.similar !== undefined) {
+    const s = raw.similar;
+    if (!isObj(s)) return fail('similar', 'is not an object');
+    if (!isCount(s.dims, 4096) || s.dims === 0) fail('similar.dims', 'must be an integer from 1 to 4096');
+    if (s.metric !== 'cosine') fail('similar.metric', 'must be "cosine"');
+    const dims = s.dims as number;
+    if (files[listed('similar.codes', s.codes)]!.bytes !== count * dims) fail('similar.codes', `file has ${files[s.codes as string]!.bytes} bytes, items.count × dims is ${count * dims}`);
+    if (files[listed('similar.scales', s.scales)]!.bytes !== count * 4) fail('similar.scales', `file has ${files[s.scales as string]!.bytes} bytes, items.count × 4 is ${count * 4}`);
+  }
+  if (raw.imageModel !== undefined) {
+    const m = raw.imageModel;
+    if (!isObj(m)) return fail('imageModel', 'is not an object');
+    model('imageModel.backbone', m.backbone);
+    model('imageModel.head', m.head);
+    if (!isCount(m.inputSize, 1024) || m.inputSize === 0) fail('imageModel.inputSize', 'must be an integer from 1 to 1024');
+    if (raw.similar === undefined) fail('imageModel', 'needs a similar section to search in');
+  }
+  if (raw.complementary !== undefined) {
+    const c = raw.complementary;
+    if (!isObj(c)) return fail('complementary', 'is not an object');
+    listed('complementary.file', c.file);
+    if (!['llr', 'jaccard', 'count'].includes(c.method as string)) fail('complementary.method', 'must be llr, jaccard or count');
+  }
+  if (raw.nextView !== undefined) {
+    const n = raw.nextView;
+    if (!isObj(n)) return fail('nextView', 'is not an object');
+    listed('nextView.fallback', n.fallback);
+    if (n.model !== undefined) model('nextView.model', n.model);
+    if (!isCount(n.maxLength, 256) || n.maxLength === 0) fail('nextView.maxLength', 'must be an integer from 1 to 256');
+  }
+  return raw as unknown as Manifest;
+}
+
+/** Checks a parsed items file against the manifest's count. */
+export function validateItems(raw: unknown, count: number, file: string): BundleItem[] {
+  if (!Array.isArray(raw)) throw new BundleError(file, 'is not a JSON array');
+  if (raw.length !== count) throw new BundleError(file, `lists ${raw.length} items, the manifest says ${count}`);
+  const ids = new Set<string>();
+  raw.forEach((it, i) => {
+    if (!isObj(it) || typeof it.id !== 'string' || !it.id) throw new BundleError(file, `item ${i} has no string id`);
+    if (ids.has(it.id)) throw new BundleError(file, `item ${i} repeats id ${JSON.stringify(it.id)}`);
+    ids.add(it.id);
+    for (const f of ['title', 'url', 'image'] as const) {
+      if (typeof it[f] !== 'string') throw new BundleError(file, `item ${i} (${it.id}) has no string ${f}`);
+    }
+    if (it.price !== undefined && (typeof it.price !== 'number' || !Number.isFinite(it.price))) throw new BundleError(file, `item ${i} (${it.id}) has a price that is not a finite number`);
+  });
+  return raw as BundleItem[];
+}
+
+/** Checks a parsed top-k file: one list per item, each entry an in-range index and a finite score. */
+export function validateTopK(raw: unknown, count: number, file: string): TopKFile {
+  if (!Array.isArray(raw) || raw.length !== count) throw new BundleError(file, `must be an array of ${count} lists`);
+  raw.forEach((list, i) => {
+    if (!Array.isArray(list)) throw new BundleError(file, `entry ${i} is not a list`);
+    for (const e of list) {
+      if (!Array.isArray(e) || !isCount(e[0], count - 1) || typeof e[1] !== 'number' || !Number.isFinite(e[1])) {
+        throw new BundleError(file, `entry ${i} has an invalid [index, score] pair`);
+      }
+    }
+  });
+  return raw as TopKFile;
+}

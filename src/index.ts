@@ -1,0 +1,12 @@
+/**
+ * Vitrine: `<script type="module" src=".../vitrine.js">` defines `<vitrine-recs>`; importing it
+ * also gives the small history API below.
+ */
+import { VitrineRecsElement } from './ui/vitrine-recs.js';
+
+// Two copies of the script on one page (a theme and an app both adding it) must not throw.
+if (!customElements.get('vitrine-recs')) customElements.define('vitrine-recs', VitrineRecsElement);
+
+export { clearHistory, forgetProduct, getHistory, recordEvent } from './ui/history-api.js';
+export type { VitrineRecsElement, SelectDetail, ImpressionDetail } from './ui/vitrine-recs.js';
+export type { BackendInfo, HistoryEvent, Recommendation, RowKind } from './protocol.js';

@@ -1,0 +1,88 @@
+/**
+ * Types shared by the page (the `<vitrine-recs>` element) and the worker (the engine). Types
+ * only — both sides import this file, neither ships code from it.
+ */
+
+/** The rows the element can show, in their default order. */
+export type RowKind = 'similar' | 'complementary' | 'next';
+
+/** The TF.js backends Vitrine can run its models on, fastest-first on typical hardware. */
+export type BackendName = 'webgpu' | 'wasm' | 'cpu';
+
+/** `auto` picks by measured speed (see `model/backend.ts`); a name forces that backend. */
+export type BackendPreference = BackendName | 'auto';
+
+/** The backend in use and why it was chosen, as readable on the element (`el.backend`). */
+export interface BackendInfo {
+  name: BackendName;
+  reason: string;
+}
+
+/** One row's request: which bundle, which product, how many items. */
+export interface RowQuery {
+  /** Absolute URL of the bundle's manifest.json. */
+  src: string;
+  row: RowKind;
+  /** The product the page shows. It need not be in the bundle when `image` is given. */
+  product: string;
+  limit: number;
+  /** Absolute URL of the product's image, embedded in the worker when the product is not in the bundle. */
+  image?: string;
+  backend?: BackendPreference;
+}
+
+/** What a row's items were computed from, so the element can title the row honestly. */
+export type RowBasis =
+  /** Nearest neighbours of the product's bundled embedding. */
+  | 'embedding'
+  /** Nearest neighbours of the product's image, embedded in the browser. */
+  | 'image'
+  /** The bundle's complementary (goes-with) lists. */
+  | 'complementary'
+  /** The next-view model over this shopper's current session. */
+  | 'session'
+  /** No session yet: what shoppers most often view after this product. */
+  | 'often-next';
+
+/** A recommended product, with URLs already resolved and checked (http(s) only). */
+export interface Recommendation {
+  id: string;
+  title: string;
+  /** Absolute http(s) URL of the product page (items whose URL is not http(s) are dropped). */
+  url: string;
+  /** Absolute http(s) URL of the product image. */
+  image?: string;
+  price?: number;
+  currency?: string;
+  score: number;
+}
+
+export interface RowResult {
+  row: RowKind;
+  basis: RowBasis;
+  items: Recommendation[];
+  /** Set when a TF.js model ran for this row. */
+  backend?: BackendInfo;
+}
+
+/** One entry of the shopper's browse history. Never leaves the device. */
+export interface HistoryEvent {
+  productId: string;
+  kind: 'view' | 'cart' | 'purchase';
+  /** Unix milliseconds. */
+  at: number;
+}
+
+/** The worker's API, exposed with comlink. Plain data in, plain data out; failures are named Errors. */
+export interface EngineApi {
+  recommend(query: RowQuery): Promise<RowResult>;
+  /** Appends an event to the history (bounded in count and age; oldest dropped first). */
+  record(event: HistoryEvent): Promise<void>;
+  /** The history, oldest first. */
+  history(): Promise<HistoryEvent[]>;
+  /** Removes every event of one product. */
+  forget(productId: string): Promise<void>;
+  clearHistory(): Promise<void>;
+  /** Where history is kept: `indexeddb`, or `memory` when IndexedDB could not be opened. */
+  storage(): Promise<'indexeddb' | 'memory'>;
+}

@@ -1,0 +1,90 @@
+/**
+ * Item-to-item co-occurrence in "transactions" (sessions, baskets, outfits), scored three ways as in
+ * seed §2: raw count, Jaccard, and Dunning's log-likelihood ratio (LLR), which favours pairs that
+ * co-occur more than their popularity explains and so suppresses merely popular items.
+ */
+
+export type CooccurrenceScore = 'count' | 'jaccard' | 'llr';
+
+export interface TopKOptions {
+  k: number;
+  score?: CooccurrenceScore;
+  /** Pairs seen together fewer times than this are dropped (noise). Default 2. */
+  minSupport?: number;
+  /**
+   * Keeps only pairs this accepts — for "goes with", items of another category: a basket with two
+   * pairs of boots says the shopper compared boots, not that boots go with boots.
+   */
+  accept?: (a: number, b: number) => boolean;
+}
+
+/** A top-k list per item index: `[otherIndex, score]`, best first. */
+export type TopKLists = [number, number][][];
+
+const xlogx = (x: number): number => (x > 0 ? x * Math.log(x) : 0);
+const entropy = (...xs: number[]): number => xlogx(xs.reduce((a, b) => a + b, 0)) - xs.reduce((a, x) => a + xlogx(x), 0);
+
+/**
+ * Dunning's G² for a 2×2 contingency table: k11 both, k12 A without B, k21 B without A, k22 neither.
+ * Zero when A and B are independent; large when they co-occur far more (or less) than chance.
+ */
+export function llr(k11: number, k12: number, k21: number, k22: number): number {
+  const rowEntropy = entropy(k11 + k12, k21 + k22);
+  const colEntropy = entropy(k11 + k21, k12 + k22);
+  const matEntropy = entropy(k11, k12, k21, k22);
+  if (rowEntropy + colEntropy < matEntropy) return 0; // rounding
+  return 2 * (rowEntropy + colEntropy - matEntropy);
+}
+
+/**
+ * Top-k co-occurring items per item over `transactions` (each a list of item indices in
+ * [0, itemCount); duplicates within a transaction count once).
+ */
+export function cooccurrenceTopK(transactions: readonly (readonly number[])[], itemCount: number, opts: TopKOptions): TopKLists {
+  const score = opts.score ?? 'llr';
+  const minSupport = opts.minSupport ?? 2;
+  const itemFreq = new Float64Array(itemCount);
+  const pairs: Map<number, number>[] = Array.from({ length: itemCount }, () => new Map());
+  let n = 0;
+  for (const t of transactions) {
+    const items = [...new Set(t)];
+    if (!items.length) continue;
+    n++;
+    for (const a of items) itemFreq[a]!++;
+    for (const a of items) {
+      const row = pairs[a]!;
+      for (const b of items) if (a !== b) row.set(b, (row.get(b) ?? 0) + 1);
+    }
+  }
+  return pairs.map((row, a) => {
+    const scored: [number, number][] = [];
+    for (const [b, both] of row) {
+      if (both < minSupport || (opts.accept && !opts.accept(a, b))) continue;
+      const fa = itemFreq[a]!;
+      const fb = itemFreq[b]!;
+      const s =
+        score === 'count' ? both
+        : score === 'jaccard' ? both / (fa + fb - both)
+        : llr(both, fa - both, fb - both, n - fa - fb + both);
+      scored.push([b, s]);
+    }
+    scored.sort((x, y) => y[1] - x[1] || x[0] - y[0]);
+    return scored.slice(0, opts.k);
+  });
+}
+
+/**
+ * For each item, the items most often viewed directly after it (first-order transitions within
+ * sessions), best first: the "often viewed next" fallback when a shopper has no history yet.
+ */
+export function nextAfterTopK(sessions: readonly (readonly number[])[], itemCount: number, k: number): TopKLists {
+  const rows: Map<number, number>[] = Array.from({ length: itemCount }, () => new Map());
+  for (const s of sessions) {
+    for (let i = 0; i + 1 < s.length; i++) {
+      const a = s[i]!;
+      const b = s[i + 1]!;
+      if (a !== b) rows[a]!.set(b, (rows[a]!.get(b) ?? 0) + 1);
+    }
+  }
+  return rows.map((row) => [...row].sort((x, y) => y[1] - x[1] || x[0] - y[0]).slice(0, k));
+}

@@ -1,0 +1,293 @@
+import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import type { BackendInfo, BackendPreference, Recommendation, RowKind, RowResult } from '../protocol.js';
+import { getEngine } from './engine-client.js';
+import { styles } from './styles.js';
+
+const ROW_KINDS: readonly RowKind[] = ['similar', 'complementary', 'next'];
+const BACKENDS: readonly BackendPreference[] = ['auto', 'webgpu', 'wasm', 'cpu'];
+const TITLES: Record<RowKind, string> = { similar: 'Visually similar', complementary: 'Goes with', next: 'Next for you' };
+const DEFAULT_LIMIT = 8;
+const MAX_LIMIT = 50;
+
+/** `vitrine-select`'s detail: which recommendation the shopper picked. */
+export interface SelectDetail {
+  productId: string;
+  row: RowKind;
+  /** 1 for the row's first item. */
+  position: number;
+  url: string;
+}
+
+/** `vitrine-impression`'s detail: a row came into view (at least half of it, once per result). */
+export interface ImpressionDetail {
+  row: RowKind;
+  productIds: string[];
+  basis: RowResult['basis'];
+}
+
+type RowState = { status: 'pending' } | { status: 'done'; result: RowResult } | { status: 'failed' };
+
+/**
+ * The product whose view this page recorded last: several elements for one product, or a
+ * re-render, record one view; a single-page app going A → B → A records three.
+ */
+let lastRecorded: string | undefined;
+
+/** Diagnostics are prefixed and printed once per distinct message. */
+const reported = new Set<string>();
+function report(message: string, level: 'error' | 'warn' = 'error'): void {
+  if (reported.has(message)) return;
+  reported.add(message);
+  console[level](`[vitrine] ${message}`);
+}
+
+const formats = new Map<string, Intl.NumberFormat>();
+function price(value: number | undefined, currency: string | undefined, lang: string): string {
+  if (value === undefined) return '';
+  const key = `${lang}|${currency ?? ''}`;
+  let f = formats.get(key);
+  if (!f) {
+    try {
+      f = new Intl.NumberFormat(lang || undefined, currency ? { style: 'currency', currency } : { minimumFractionDigits: 2 });
+    } catch {
+      f = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2 });
+    }
+    formats.set(key, f);
+  }
+  return f.format(value);
+}
+
+/**
+ * Product recommendations computed in the shopper's browser from a static model bundle.
+ *
+ * ```html
+ * <vitrine-recs src="/models/mystore/manifest.json" product="SKU-123"></vitrine-recs>
+ * ```
+ *
+ * @fires vitrine-select - A shopper picked a recommendation: `{productId, row, position, url}`.
+ *   Cancelable: `preventDefault()` stops the navigation (for a single-page app's router).
+ * @fires vitrine-impression - A row came into view: `{row, productIds, basis}`.
+ * @csspart row - One row (`data-row` is `similar`, `complementary` or `next`).
+ * @csspart row-title - A row's heading.
+ * @csspart row-note - The note in a heading that says what the row is based on.
+ * @csspart items - The list of a row's items.
+ * @csspart item - One recommendation (`data-product-id`).
+ * @csspart link - The item's link to its product page.
+ * @csspart image - The item's image.
+ * @csspart title - The item's title.
+ * @csspart price - The item's price.
+ * @csspart loading - The placeholder shown while a row is computed.
+ * @slot title-similar - Replaces the "Visually similar" heading text.
+ * @slot title-complementary - Replaces the "Goes with" heading text.
+ * @slot title-next - Replaces the "Next for you" heading text.
+ * @cssprop --vitrine-card-width - Width of an item card (default 10rem).
+ * @cssprop --vitrine-gap - Space between cards (default 0.75rem).
+ * @cssprop --vitrine-radius - Corner radius of images (default 0.5rem).
+ * @cssprop --vitrine-image-bg - Background behind product images (default #f3f3f3).
+ * @cssprop --vitrine-accent - Colour of prices and focus rings (default currentColor).
+ */
+export class VitrineRecsElement extends LitElement {
+  static override styles = styles;
+  static override properties = {
+    src: {},
+    product: {},
+    rows: {},
+    limit: { type: Number },
+    image: {},
+    productTitle: { attribute: 'product-title' },
+    backendPreference: { attribute: 'backend' },
+    history: {},
+    states: { state: true },
+  };
+
+  /** URL of the bundle's `manifest.json` (relative URLs resolve against the page). */
+  src = '';
+  /** Id of the product this page shows. */
+  product = '';
+  /** Which rows to show, in order: a space-separated subset of `similar complementary next`. */
+  rows = 'similar complementary next';
+  /** Items per row, 1–50. */
+  limit = DEFAULT_LIMIT;
+  /** Image URL of a product that is not in the bundle yet: its similar row is computed from the image. */
+  image?: string;
+  /** Title of that product (used to label the similar row for assistive technology). */
+  productTitle?: string;
+  /** `backend` attribute: `auto` (default), or `webgpu`, `wasm`, `cpu` to force one. */
+  backendPreference: string = 'auto';
+  /** `history="off"` records nothing (a store's consent switch); the next row then shows "often viewed next". */
+  history: string = 'on';
+
+  private states = new Map<RowKind, RowState>();
+  private generation = 0;
+  private backendInfo: BackendInfo | null = null;
+  private observer?: IntersectionObserver;
+  private readonly impressed = new Set<string>();
+
+  /** The TF.js backend in use and why it was chosen; `null` until a row has needed a model. */
+  get backend(): BackendInfo | null {
+    return this.backendInfo;
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.observer?.disconnect();
+    this.observer = undefined;
+    this.generation++;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // Reattached after a disconnect (moved in the DOM): load again.
+    if (this.hasUpdated) this.load();
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    const inputs = ['src', 'product', 'rows', 'limit', 'image', 'backendPreference', 'history'] as const;
+    if (inputs.some((p) => changed.has(p))) this.load();
+  }
+
+  /** Validates the attributes once, here at the boundary; warns naming the allowed values. */
+  private config() {
+    if (!this.src || !this.product) return undefined;
+    const rows: RowKind[] = [];
+    for (const token of this.rows.split(/\s+/).filter(Boolean)) {
+      if ((ROW_KINDS as string[]).includes(token)) rows.includes(token as RowKind) || rows.push(token as RowKind);
+      else report(`rows: unknown row "${token}" ignored (allowed: ${ROW_KINDS.join(', ')})`, 'warn');
+    }
+    let limit = this.limit;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+      report(`limit="${this.getAttribute('limit')}" is not an integer from 1 to ${MAX_LIMIT}; using ${DEFAULT_LIMIT}`, 'warn');
+      limit = DEFAULT_LIMIT;
+    }
+    let backend = this.backendPreference as BackendPreference;
+    if (!BACKENDS.includes(backend)) {
+      report(`backend="${backend}" is unknown (allowed: ${BACKENDS.join(', ')}); using auto`, 'warn');
+      backend = 'auto';
+    }
+    let src: string;
+    let image: string | undefined;
+    try {
+      src = new URL(this.src, document.baseURI).href;
+      image = this.image ? new URL(this.image, document.baseURI).href : undefined;
+    } catch {
+      report(`src="${this.src}" or image="${this.image}" is not a URL`);
+      return undefined;
+    }
+    return { src, image, rows, limit, backend, product: this.product, record: this.history !== 'off' };
+  }
+
+  private load(): void {
+    const generation = ++this.generation;
+    this.impressed.clear();
+    const config = this.config();
+    this.states = new Map(config?.rows.map((r) => [r, { status: 'pending' }]));
+    if (!config || !this.isConnected) return;
+    let engine: ReturnType<typeof getEngine>;
+    try {
+      engine = getEngine();
+    } catch (e) {
+      report(`could not start: ${(e as Error).message}`);
+      this.states = new Map();
+      return;
+    }
+    const { src, image, limit, backend, product } = config;
+    // The view is recorded before the next row is asked for, so the model sees this page too.
+    let recorded: Promise<unknown> = Promise.resolve();
+    if (config.record && lastRecorded !== product) {
+      lastRecorded = product;
+      recorded = engine.record({ productId: product, kind: 'view', at: Date.now() }).catch((e) => {
+        lastRecorded = undefined;
+        report(`could not record this view: ${(e as Error).message}`, 'warn');
+      });
+    }
+    for (const row of config.rows) {
+      (row === 'next' ? recorded : Promise.resolve())
+        .then(() => engine.recommend({ src, row, product, limit, image, backend }))
+        .then(
+          (result) => this.settle(generation, row, { status: 'done', result }),
+          (e: Error) => {
+            // Reported by cause: a bundle that cannot load is one message, not one per row.
+            report(`recommendations unavailable: ${e.message}`);
+            this.settle(generation, row, { status: 'failed' });
+          },
+        );
+    }
+  }
+
+  private settle(generation: number, row: RowKind, state: RowState): void {
+    if (generation !== this.generation) return; // a newer product or bundle replaced this request
+    if (state.status === 'done' && state.result.backend) this.backendInfo = state.result.backend;
+    this.states = new Map(this.states).set(row, state);
+  }
+
+  protected override render(): TemplateResult {
+    return html`${[...this.states].map(([row, state]) =>
+      state.status === 'pending'
+        ? html`<div part="loading" data-row=${row} aria-hidden="true">${Array.from({ length: Math.min(this.limit || DEFAULT_LIMIT, 6) }, () => html`<span class="skeleton"></span>`)}</div>`
+        : state.status === 'done' && state.result.items.length
+          ? this.renderRow(row, state.result)
+          : nothing,
+    )}`;
+  }
+
+  private renderRow(row: RowKind, result: RowResult): TemplateResult {
+    const lang = this.closest('[lang]')?.getAttribute('lang') ?? navigator.language;
+    const note = result.basis === 'often-next' ? 'often viewed after this' : result.basis === 'image' && this.productTitle ? `to ${this.productTitle}` : '';
+    return html`<section part="row" data-row=${row} data-basis=${result.basis} aria-labelledby="title-${row}">
+      <h2 part="row-title" id="title-${row}"><slot name="title-${row}">${TITLES[row]}</slot>${note ? html` <span part="row-note">· ${note}</span>` : nothing}</h2>
+      <ul part="items">
+        ${result.items.map((item, i) => this.renderItem(row, item, i + 1, lang))}
+      </ul>
+    </section>`;
+  }
+
+  private renderItem(row: RowKind, item: Recommendation, position: number, lang: string): TemplateResult {
+    return html`<li part="item" data-product-id=${item.id}>
+      <a part="link" href=${item.url} @click=${(e: MouseEvent) => this.select(e, row, item, position)}>
+        ${item.image ? html`<img part="image" src=${item.image} alt="" loading="lazy" decoding="async" />` : html`<span part="image" class="no-image"></span>`}
+        <span part="title">${item.title}</span>
+        ${item.price !== undefined ? html`<span part="price">${price(item.price, item.currency, lang)}</span>` : nothing}
+      </a>
+    </li>`;
+  }
+
+  private select(e: MouseEvent, row: RowKind, item: Recommendation, position: number): void {
+    const detail: SelectDetail = { productId: item.id, row, position, url: item.url };
+    const go = this.dispatchEvent(new CustomEvent('vitrine-select', { detail, bubbles: true, composed: true, cancelable: true }));
+    if (!go) e.preventDefault();
+  }
+
+  protected override updated(): void {
+    const sections = this.renderRoot.querySelectorAll<HTMLElement>('section[part~="row"]');
+    if (!sections.length) return;
+    if (typeof IntersectionObserver === 'undefined') {
+      sections.forEach((s) => this.impress(s));
+      return;
+    }
+    this.observer ??= new IntersectionObserver(
+      (entries) => entries.forEach((en) => en.isIntersecting && this.impress(en.target as HTMLElement)),
+      { threshold: 0.5 },
+    );
+    sections.forEach((s) => this.observer!.observe(s));
+  }
+
+  private impress(section: HTMLElement): void {
+    const row = section.dataset.row as RowKind;
+    const state = this.states.get(row);
+    if (state?.status !== 'done' || this.impressed.has(row)) return;
+    this.impressed.add(row);
+    this.observer?.unobserve(section);
+    const detail: ImpressionDetail = { row, productIds: state.result.items.map((i) => i.id), basis: state.result.basis };
+    this.dispatchEvent(new CustomEvent('vitrine-impression', { detail, bubbles: true, composed: true }));
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'vitrine-recs': VitrineRecsElement;
+  }
+  interface HTMLElementEventMap {
+    'vitrine-select': CustomEvent<SelectDetail>;
+    'vitrine-impression': CustomEvent<ImpressionDetail>;
+  }
+}

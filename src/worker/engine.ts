@@ -1,0 +1,182 @@
+import { openBundle, type Bundle } from '../bundle/reader.js';
+import type { BundleItem } from '../bundle/format.js';
+import { safeHttpUrl } from '../bundle/urls.js';
+import { dequantizeRow, searchInt8 } from '../recommend/knn.js';
+import { topIndices } from '../recommend/select.js';
+import { currentSession } from '../recommend/sessions.js';
+import { openHistory, validateEvent } from '../store/history.js';
+import type { BackendInfo, BackendPreference, EngineApi, Recommendation, RowKind, RowQuery, RowResult } from '../protocol.js';
+import type { ImageEmbedder, NextViewModel } from '../model/runtime.js';
+import { fetchPixels } from './image.js';
+
+type Runtime = typeof import('../model/runtime.js');
+
+export interface EngineOptions {
+  /** Directory URL (ending in `/`) of the built widget: where the TF.js `.wasm` files are. */
+  assetBase: string;
+}
+
+interface OpenBundle {
+  bundle: Bundle;
+  items: BundleItem[];
+  index: Map<string, number>;
+  /** Models load once per bundle, on first need. */
+  models: Map<string, Promise<unknown>>;
+}
+
+const ROWS: ReadonlySet<RowKind> = new Set(['similar', 'complementary', 'next']);
+const MAX_LIMIT = 50;
+/** Image embeddings of products outside the bundle, kept for repeat queries (a few per page). */
+const IMAGE_CACHE_SIZE = 32;
+
+function checkQuery(q: RowQuery): void {
+  if (!q || typeof q.src !== 'string' || !q.src) throw new TypeError('query: src must be the URL of a bundle manifest');
+  if (!ROWS.has(q.row)) throw new TypeError(`query: row must be similar, complementary or next, not ${JSON.stringify(q.row)}`);
+  if (typeof q.product !== 'string') throw new TypeError('query: product must be a string');
+  if (!Number.isInteger(q.limit) || q.limit < 1 || q.limit > MAX_LIMIT) throw new TypeError(`query: limit must be an integer from 1 to ${MAX_LIMIT}`);
+}
+
+/**
+ * The engine the worker exposes: opens and verifies bundles, answers row queries, keeps the
+ * browse history. TF.js is imported only when a query needs a model.
+ */
+export function createEngine(opts: EngineOptions): EngineApi {
+  const bundles = new Map<string, Promise<OpenBundle>>();
+  const history = openHistory();
+  const imageVectors = new Map<string, Promise<Float32Array>>();
+  let runtime: Promise<{ rt: Runtime; backend: BackendInfo }> | undefined;
+
+  const open = (src: string): Promise<OpenBundle> => {
+    let p = bundles.get(src);
+    if (!p) {
+      p = (async () => {
+        const bundle = await openBundle(src);
+        const items = await bundle.items();
+        return { bundle, items, index: new Map(items.map((it, i) => [it.id, i])), models: new Map() };
+      })();
+      bundles.set(src, p);
+      // A network blip should not poison the page: the next query tries again.
+      p.catch(() => bundles.delete(src));
+    }
+    return p;
+  };
+
+  /** TF.js and its backend, chosen once per worker by the first query that needs a model. */
+  const tf = (preference: BackendPreference = 'auto') => {
+    runtime ??= (async () => {
+      const rt = await import('../model/runtime.js');
+      return { rt, backend: await rt.selectBackend(preference, { wasmBase: opts.assetBase }) };
+    })();
+    runtime.catch(() => (runtime = undefined));
+    return runtime;
+  };
+
+  const model = <T>(b: OpenBundle, key: string, load: () => Promise<T>): Promise<T> => {
+    let p = b.models.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = load();
+      b.models.set(key, p);
+      p.catch(() => b.models.delete(key));
+    }
+    return p;
+  };
+
+  const recommendation = (b: OpenBundle, index: number, score: number): Recommendation | undefined => {
+    const it = b.items[index]!;
+    const url = safeHttpUrl(it.url, b.bundle.url);
+    if (!url) return undefined;
+    return { id: it.id, title: it.title, url, image: safeHttpUrl(it.image, b.bundle.url), price: it.price, currency: it.currency, score };
+  };
+  const toItems = (b: OpenBundle, hits: { index: number; score: number }[], limit: number): Recommendation[] =>
+    hits.map((h) => recommendation(b, h.index, h.score)).filter((r): r is Recommendation => !!r).slice(0, limit);
+
+  async function similar(q: RowQuery, b: OpenBundle): Promise<RowResult> {
+    const { similar: s, imageModel } = b.bundle.manifest;
+    if (!s) return { row: 'similar', basis: 'embedding', items: [] };
+    const matrix = await b.bundle.embeddings();
+    const self = b.index.get(q.product);
+    // Over-fetch a little: items with unusable URLs are dropped after the search.
+    const k = q.limit + 4;
+    if (self !== undefined) {
+      const hits = searchInt8(matrix, dequantizeRow(matrix, self), k, (j) => j === self);
+      return { row: 'similar', basis: 'embedding', items: toItems(b, hits, q.limit) };
+    }
+    if (!q.image || !imageModel) return { row: 'similar', basis: 'image', items: [] };
+    const { rt, backend } = await tf(q.backend);
+    const embedder = await model<ImageEmbedder>(b, 'image', async () => {
+      const [backbone, head] = await Promise.all([b.bundle.layers(imageModel.backbone), b.bundle.layers(imageModel.head)]);
+      return rt.ImageEmbedder.load(backbone, head);
+    });
+    if (embedder.dims !== s.dims) throw new Error(`bundle ${b.bundle.url}: the image model gives ${embedder.dims}-d embeddings, similar.dims is ${s.dims}`);
+    const key = `${b.bundle.url} ${q.image}`;
+    let vector = imageVectors.get(key);
+    if (!vector) {
+      vector = fetchPixels(q.image).then((px) => embedder.embed([px]));
+      imageVectors.set(key, vector);
+      vector.catch(() => imageVectors.delete(key));
+      if (imageVectors.size > IMAGE_CACHE_SIZE) imageVectors.delete(imageVectors.keys().next().value!);
+    }
+    const hits = searchInt8(matrix, await vector, k);
+    return { row: 'similar', basis: 'image', items: toItems(b, hits, q.limit), backend };
+  }
+
+  async function complementary(q: RowQuery, b: OpenBundle): Promise<RowResult> {
+    const c = b.bundle.manifest.complementary;
+    const self = b.index.get(q.product);
+    if (!c || self === undefined) return { row: 'complementary', basis: 'complementary', items: [] };
+    const list = (await b.bundle.topK(c.file))[self]!;
+    const hits = list.filter(([j]) => j !== self).map(([index, score]) => ({ index, score }));
+    return { row: 'complementary', basis: 'complementary', items: toItems(b, hits, q.limit) };
+  }
+
+  async function next(q: RowQuery, b: OpenBundle): Promise<RowResult> {
+    const n = b.bundle.manifest.nextView;
+    if (!n) return { row: 'next', basis: 'often-next', items: [] };
+    const views = (await (await history).list()).filter((e) => e.kind === 'view');
+    // The shopper's current session, as bundle indices, repeats of the same product collapsed.
+    const session: number[] = [];
+    for (const e of currentSession(views, Date.now())) {
+      const i = b.index.get(e.productId);
+      if (i !== undefined && session[session.length - 1] !== i) session.push(i);
+    }
+    const self = b.index.get(q.product);
+    const seen = new Set(session);
+    if (self !== undefined) seen.add(self);
+    if (n.model && session.length >= 2) {
+      const { rt, backend } = await tf(q.backend);
+      const ref = n.model;
+      const nv = await model<NextViewModel>(b, 'next', async () => rt.NextViewModel.load(await b.bundle.layers(ref), n.maxLength));
+      const hits = topIndices(await nv.scores(session), q.limit + 4, seen);
+      return { row: 'next', basis: 'session', items: toItems(b, hits, q.limit), backend };
+    }
+    // No session to read yet: what shoppers most often view after this product (or the last one seen).
+    const from = self ?? session[session.length - 1];
+    if (from === undefined) return { row: 'next', basis: 'often-next', items: [] };
+    const list = (await b.bundle.topK(n.fallback))[from]!;
+    const hits = list.filter(([j]) => !seen.has(j)).map(([index, score]) => ({ index, score }));
+    return { row: 'next', basis: 'often-next', items: toItems(b, hits, q.limit) };
+  }
+
+  return {
+    async recommend(q) {
+      checkQuery(q);
+      const b = await open(q.src);
+      return q.row === 'similar' ? similar(q, b) : q.row === 'complementary' ? complementary(q, b) : next(q, b);
+    },
+    async record(e) {
+      await (await history).add(validateEvent(e));
+    },
+    async history() {
+      return (await history).list();
+    },
+    async forget(productId) {
+      await (await history).forget(String(productId));
+    },
+    async clearHistory() {
+      await (await history).clear();
+    },
+    async storage() {
+      return (await history).kind;
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { cooccurrenceTopK, llr, nextAfterTopK } from '../../src/recommend/cooccurrence.js';
+
+/** G² = 2 Σ O·ln(O/E), computed the textbook way, independently of the entropy form under test. */
+function gSquared(k11: number, k12: number, k21: number, k22: number): number {
+  const n = k11 + k12 + k21 + k22;
+  const cells = [
+    [k11, (k11 + k12) * (k11 + k21)],
+    [k12, (k11 + k12) * (k12 + k22)],
+    [k21, (k21 + k22) * (k11 + k21)],
+    [k22, (k21 + k22) * (k12 + k22)],
+  ];
+  return 2 * cells.reduce((sum, [o, rowTimesCol]) => (o! > 0 ? sum + o! * Math.log((o! * n) / rowTimesCol!) : sum), 0);
+}
+
+describe('llr', () => {
+  it('matches the textbook G² statistic', () => {
+    const tables: [number, number, number, number][] = [[1, 0, 0, 1], [10, 0, 0, 10], [5, 1995, 0, 100000], [1000, 1995, 1000, 100000], [3, 7, 11, 979]];
+    for (const t of tables) {
+      expect(llr(...t)).toBeCloseTo(gSquared(...t), 8);
+    }
+    expect(llr(1, 0, 0, 1)).toBeCloseTo(4 * Math.log(2), 12);
+  });
+
+  it('is zero for independent items and grows with association', () => {
+    expect(llr(10, 10, 10, 10)).toBeCloseTo(0, 10);
+    expect(llr(20, 5, 5, 70)).toBeGreaterThan(llr(10, 15, 15, 60));
+  });
+});
+
+describe('cooccurrenceTopK', () => {
+  // Item 0 is in every basket (merely popular); 1 and 2 go together; 3 is noise.
+  const baskets: number[][] = [];
+  for (let i = 0; i < 30; i++) baskets.push([0, 3]);
+  for (let i = 0; i < 8; i++) baskets.push([0, 1, 2]);
+  for (let i = 0; i < 40; i++) baskets.push([0]);
+  baskets.push([0, 1, 3]);
+
+  it('LLR ranks the specific partner above the merely popular item; raw count does not', () => {
+    expect(cooccurrenceTopK(baskets, 4, { k: 2, score: 'llr' })[1]![0]![0]).toBe(2);
+    expect(cooccurrenceTopK(baskets, 4, { k: 2, score: 'count' })[1]![0]![0]).toBe(0);
+  });
+
+  it('scores Jaccard as |A∩B| / |A∪B|', () => {
+    const [[other, score]] = cooccurrenceTopK([[0, 1], [0, 1], [0], [1, 2], [1, 2]], 3, { k: 1, score: 'jaccard' })[0]!;
+    expect(other).toBe(1);
+    expect(score).toBeCloseTo(2 / 5, 12);
+  });
+
+  it('drops pairs under the minimum support, pairs the filter rejects, and counts duplicates once', () => {
+    const lists = cooccurrenceTopK([[0, 1, 1, 1], [0, 2], [0, 2]], 3, { k: 5, score: 'count', minSupport: 2 });
+    expect(lists[0]).toEqual([[2, 2]]);
+    expect(cooccurrenceTopK([[0, 1], [0, 1], [0, 2], [0, 2]], 3, { k: 5, score: 'count', accept: (a, b) => a + b !== 1 })[0]).toEqual([[2, 2]]);
+  });
+
+  it('never lists an item with itself and keeps at most k', () => {
+    const lists = cooccurrenceTopK([[0, 1, 2, 3], [0, 1, 2, 3], [0, 1, 2, 3]], 4, { k: 2 });
+    lists.forEach((l, i) => {
+      expect(l.length).toBe(2);
+      expect(l.some(([j]) => j === i)).toBe(false);
+    });
+  });
+});
+
+describe('nextAfterTopK', () => {
+  it('counts what is viewed directly after each item, most frequent first', () => {
+    const lists = nextAfterTopK([[0, 1, 2], [0, 1], [0, 2], [1, 1, 0]], 3, 5);
+    expect(lists[0]).toEqual([[1, 2], [2, 1]]);
+    expect(lists[1]).toEqual([[0, 1], [2, 1]]);
+    expect(lists[2]).toEqual([]);
+  });
+});

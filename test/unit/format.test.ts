@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { BundleError, validateItems, validateManifest, validateTopK } from '../../src/bundle/format.js';
+
+const demo = () => JSON.parse(readFileSync('models/demo/manifest.json', 'utf8'));
+const refusal = (f: () => unknown): BundleError => {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(BundleError);
+    return e as BundleError;
+  }
+  throw new Error('expected a BundleError');
+};
+
+describe('validateManifest', () => {
+  it('accepts the demo bundle', () => {
+    const m = validateManifest(demo());
+    expect(m.items.count).toBe(1000);
+    expect(m.similar?.dims).toBeGreaterThan(0);
+  });
+
+  it('refuses an unknown format version, naming the field', () => {
+    const e = refusal(() => validateManifest({ ...demo(), version: 99 }));
+    expect(e.file).toBe('manifest.json');
+    expect(e.message).toMatch(/version 99 is not supported/);
+  });
+
+  it('refuses embeddings whose size disagrees with items × dims', () => {
+    const m = demo();
+    m.similar.dims = m.similar.dims + 1;
+    expect(refusal(() => validateManifest(m)).message).toMatch(/similar\.codes.*bytes/);
+  });
+
+  it('refuses paths that leave the bundle for another scheme or the root, and files it does not list', () => {
+    for (const path of ['https://evil.example/x.json', '/etc/passwd', 'javascript:alert(1)', 'a\\b']) {
+      const m = demo();
+      m.items.file = path;
+      expect(refusal(() => validateManifest(m)).message).toMatch(/items\.file/);
+    }
+    const m = demo();
+    m.complementary.file = 'not-listed.json';
+    expect(refusal(() => validateManifest(m)).message).toMatch(/not listed/);
+  });
+
+  it('refuses absurd sizes and bad checksums before anything is fetched', () => {
+    const m = demo();
+    m.files['items.json'].bytes = 1e12;
+    expect(refusal(() => validateManifest(m)).message).toMatch(/bytes must be an integer/);
+    const n = demo();
+    n.files['items.json'].sha256 = 'xyz';
+    expect(refusal(() => validateManifest(n)).message).toMatch(/sha256 must be 64 hex/);
+    expect(refusal(() => validateManifest('[]')).message).toMatch(/not a JSON object/);
+  });
+});
+
+describe('validateItems and validateTopK', () => {
+  const item = (id: string) => ({ id, title: 't', url: '/p', image: 'i.png', price: 1 });
+  it('refuse a count mismatch, a repeated id, a missing field and a non-finite price', () => {
+    expect(() => validateItems([item('a')], 2, 'items.json')).toThrow(/lists 1 items, the manifest says 2/);
+    expect(() => validateItems([item('a'), item('a')], 2, 'items.json')).toThrow(/repeats id "a"/);
+    expect(() => validateItems([{ id: 'a', title: 't', url: '/p' }], 1, 'items.json')).toThrow(/no string image/);
+    expect(() => validateItems([{ ...item('a'), price: 'free' }], 1, 'items.json')).toThrow(/price/);
+    expect(validateItems([item('a'), item('b')], 2, 'items.json')).toHaveLength(2);
+  });
+
+  it('refuse out-of-range indices and non-finite scores', () => {
+    expect(() => validateTopK([[[1, 0.5]], []], 2, 'c.json')).not.toThrow();
+    expect(() => validateTopK([[[2, 0.5]], []], 2, 'c.json')).toThrow(/entry 0/);
+    expect(() => validateTopK([[[1, null]], []], 2, 'c.json')).toThrow(/entry 0/);
+    expect(() => validateTopK([[]], 2, 'c.json')).toThrow(/array of 2 lists/);
+  });
+});

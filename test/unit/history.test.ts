@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { memoryHistory, validateEvent } from '../../src/store/history.js';
+import { encodeSequence } from '../../src/model/next-view.js';
+import { safeHttpUrl } from '../../src/bundle/urls.js';
+
+describe('memoryHistory', () => {
+  it('evicts the oldest events first, by count and by age', async () => {
+    const h = memoryHistory({ maxEvents: 3, maxAgeMs: 1000 });
+    for (const [id, at] of [['a', 0], ['b', 100], ['c', 200], ['d', 300]] as const) await h.add({ productId: id, kind: 'view', at });
+    expect((await h.list()).map((e) => e.productId)).toEqual(['b', 'c', 'd']);
+    // 1250 − 1000: everything before 250 is too old.
+    await h.add({ productId: 'e', kind: 'view', at: 1250 });
+    expect((await h.list()).map((e) => e.productId)).toEqual(['d', 'e']);
+    await h.forget('d');
+    expect((await h.list()).map((e) => e.productId)).toEqual(['e']);
+    await h.clear();
+    expect(await h.list()).toEqual([]);
+  });
+});
+
+describe('validateEvent', () => {
+  it('accepts a view and refuses what is not an event, saying why', () => {
+    expect(validateEvent({ productId: 'p', kind: 'view', at: 5, extra: 1 })).toEqual({ productId: 'p', kind: 'view', at: 5 });
+    expect(() => validateEvent({ productId: '', kind: 'view', at: 1 })).toThrow(/productId/);
+    expect(() => validateEvent({ productId: 'p', kind: 'like', at: 1 })).toThrow(/kind must be view, cart or purchase/);
+    expect(() => validateEvent({ productId: 'p', kind: 'view', at: NaN })).toThrow(/at must be a finite/);
+    expect(() => validateEvent(null)).toThrow(/productId/);
+  });
+});
+
+describe('encodeSequence', () => {
+  it('left-pads with 0, shifts indices by one and keeps the latest items', () => {
+    expect([...encodeSequence([4, 0], 4)]).toEqual([0, 0, 5, 1]);
+    expect([...encodeSequence([1, 2, 3, 4, 5], 3)]).toEqual([4, 5, 6]);
+  });
+});
+
+describe('safeHttpUrl', () => {
+  const base = 'https://shop.example/models/m/manifest.json';
+  it('resolves relative URLs and lets only http(s) through', () => {
+    expect(safeHttpUrl('/p/1', base)).toBe('https://shop.example/p/1');
+    expect(safeHttpUrl('images/a.png', base)).toBe('https://shop.example/models/m/images/a.png');
+    for (const bad of ['javascript:alert(1)', ' JaVaScRiPt:alert(1)', 'data:text/html,<b>', 'blob:https://x/1', 'http://[bad', '']) {
+      expect(safeHttpUrl(bad, base), bad).toBeUndefined();
+    }
+  });
+});
