@@ -2,6 +2,7 @@ import {
   BundleError, MAX_MANIFEST_BYTES, validateItems, validateManifest, validateTopK,
   type BundleItem, type LayersModelRef, type Manifest, type TopKFile,
 } from './format.js';
+import { once } from './once.js';
 import { sha256Hex } from './sha256.js';
 import type { QuantizedMatrix } from '../recommend/knn.js';
 import type { LayersArtifacts } from '../model/layers-io.js';
@@ -71,19 +72,10 @@ export async function openBundle(manifestUrl: string, options: ReaderOptions = {
   const manifest = validateManifest(parseJson(await fetchBytes(base, 'manifest.json', MAX_MANIFEST_BYTES, opts), 'manifest.json'));
   const resolve = (path: string) => new URL(path, base).href;
   const cache = new Map<string, Promise<unknown>>();
-  const once = <T>(key: string, load: () => Promise<T>): Promise<T> => {
-    let p = cache.get(key) as Promise<T> | undefined;
-    if (!p) {
-      p = load();
-      cache.set(key, p);
-      // A failed load may succeed later (a network blip): forget it so the next call retries.
-      p.catch(() => cache.delete(key));
-    }
-    return p;
-  };
+  const cached = <T>(key: string, load: () => Promise<T>) => once(cache, key, load);
 
   const file = (path: string): Promise<ArrayBuffer> =>
-    once(`file:${path}`, async () => {
+    cached(`file:${path}`, async () => {
       const entry = manifest.files[path];
       if (!entry) throw new BundleError(path, 'is not listed in the manifest');
       const bytes = await fetchBytes(resolve(path), path, entry.bytes, opts);
@@ -98,9 +90,9 @@ export async function openBundle(manifestUrl: string, options: ReaderOptions = {
     url: base,
     manifest,
     resolve,
-    items: () => once('items', async () => validateItems(parseJson(await file(manifest.items.file), manifest.items.file), count, manifest.items.file)),
+    items: () => cached('items', async () => validateItems(parseJson(await file(manifest.items.file), manifest.items.file), count, manifest.items.file)),
     embeddings: () =>
-      once('embeddings', async () => {
+      cached('embeddings', async () => {
         const s = manifest.similar;
         if (!s) throw new BundleError('manifest.json', 'has no similar section');
         const [codes, scalesBytes] = await Promise.all([file(s.codes), file(s.scales)]);
@@ -110,9 +102,9 @@ export async function openBundle(manifestUrl: string, options: ReaderOptions = {
         }
         return { codes: new Int8Array(codes), scales, count, dims: s.dims };
       }),
-    topK: (path) => once(`topk:${path}`, async () => validateTopK(parseJson(await file(path), path), count, path)),
+    topK: (path) => cached(`topk:${path}`, async () => validateTopK(parseJson(await file(path), path), count, path)),
     layers: (ref) =>
-      once(`layers:${ref.model}`, async () => {
+      cached(`layers:${ref.model}`, async () => {
         const [json, weights] = await Promise.all([file(ref.model), file(ref.weights)]);
         const modelJson = parseJson(json, ref.model) as LayersArtifacts['modelJson'];
         if (!modelJson || typeof modelJson !== 'object' || !modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) {

@@ -1,3 +1,4 @@
+import { once } from '../bundle/once.js';
 import { openBundle, type Bundle } from '../bundle/reader.js';
 import type { BundleItem } from '../bundle/format.js';
 import { safeHttpUrl } from '../bundle/urls.js';
@@ -43,43 +44,25 @@ function checkQuery(q: RowQuery): void {
 export function createEngine(opts: EngineOptions): EngineApi {
   const bundles = new Map<string, Promise<OpenBundle>>();
   const history = openHistory();
-  const imageVectors = new Map<string, Promise<Float32Array>>();
-  let runtime: Promise<{ rt: Runtime; backend: BackendInfo }> | undefined;
+  const imageVectors = new Map<string, Promise<unknown>>();
+  const runtime = new Map<string, Promise<{ rt: Runtime; backend: BackendInfo }>>();
 
-  const open = (src: string): Promise<OpenBundle> => {
-    let p = bundles.get(src);
-    if (!p) {
-      p = (async () => {
-        const bundle = await openBundle(src);
-        const items = await bundle.items();
-        return { bundle, items, index: new Map(items.map((it, i) => [it.id, i])), models: new Map() };
-      })();
-      bundles.set(src, p);
-      // A network blip should not poison the page: the next query tries again.
-      p.catch(() => bundles.delete(src));
-    }
-    return p;
-  };
+  const open = (src: string): Promise<OpenBundle> =>
+    once(bundles, src, async () => {
+      const bundle = await openBundle(src);
+      const items = await bundle.items();
+      return { bundle, items, index: new Map(items.map((it, i) => [it.id, i])), models: new Map() };
+    });
 
-  /** TF.js and its backend, chosen once per worker by the first query that needs a model. */
-  const tf = (preference: BackendPreference = 'auto') => {
-    runtime ??= (async () => {
+  /**
+   * TF.js and its backend, chosen once per worker by the first query that needs a model: several
+   * elements on one page share the worker, so they share its backend too.
+   */
+  const tf = (preference: BackendPreference = 'auto') =>
+    once(runtime, 'tf', async () => {
       const rt = await import('../model/runtime.js');
       return { rt, backend: await rt.selectBackend(preference, { wasmBase: opts.assetBase }) };
-    })();
-    runtime.catch(() => (runtime = undefined));
-    return runtime;
-  };
-
-  const model = <T>(b: OpenBundle, key: string, load: () => Promise<T>): Promise<T> => {
-    let p = b.models.get(key) as Promise<T> | undefined;
-    if (!p) {
-      p = load();
-      b.models.set(key, p);
-      p.catch(() => b.models.delete(key));
-    }
-    return p;
-  };
+    });
 
   const recommendation = (b: OpenBundle, index: number, score: number): Recommendation | undefined => {
     const it = b.items[index]!;
@@ -103,19 +86,14 @@ export function createEngine(opts: EngineOptions): EngineApi {
     }
     if (!q.image || !imageModel) return { row: 'similar', basis: 'image', items: [] };
     const { rt, backend } = await tf(q.backend);
-    const embedder = await model<ImageEmbedder>(b, 'image', async () => {
+    const embedder = await once<ImageEmbedder>(b.models, 'image', async () => {
       const [backbone, head] = await Promise.all([b.bundle.layers(imageModel.backbone), b.bundle.layers(imageModel.head)]);
       return rt.ImageEmbedder.load(backbone, head);
     });
     if (embedder.dims !== s.dims) throw new Error(`bundle ${b.bundle.url}: the image model gives ${embedder.dims}-d embeddings, similar.dims is ${s.dims}`);
-    const key = `${b.bundle.url} ${q.image}`;
-    let vector = imageVectors.get(key);
-    if (!vector) {
-      vector = fetchPixels(q.image).then((px) => embedder.embed([px]));
-      imageVectors.set(key, vector);
-      vector.catch(() => imageVectors.delete(key));
-      if (imageVectors.size > IMAGE_CACHE_SIZE) imageVectors.delete(imageVectors.keys().next().value!);
-    }
+    const image = q.image;
+    const vector = once(imageVectors, `${b.bundle.url} ${image}`, () => fetchPixels(image).then((px) => embedder.embed([px])));
+    if (imageVectors.size > IMAGE_CACHE_SIZE) imageVectors.delete(imageVectors.keys().next().value!);
     const hits = searchInt8(matrix, await vector, k);
     return { row: 'similar', basis: 'image', items: toItems(b, hits, q.limit), backend };
   }
@@ -145,7 +123,7 @@ export function createEngine(opts: EngineOptions): EngineApi {
     if (n.model && session.length >= 2) {
       const { rt, backend } = await tf(q.backend);
       const ref = n.model;
-      const nv = await model<NextViewModel>(b, 'next', async () => rt.NextViewModel.load(await b.bundle.layers(ref), n.maxLength));
+      const nv = await once<NextViewModel>(b.models, 'next', async () => rt.NextViewModel.load(await b.bundle.layers(ref), n.maxLength));
       const hits = topIndices(await nv.scores(session), q.limit + 4, seen);
       return { row: 'next', basis: 'session', items: toItems(b, hits, q.limit), backend };
     }
