@@ -28,6 +28,8 @@ export interface RowQuery {
   limit: number;
   /** Absolute URL of the product's image, embedded in the worker when the product is not in the bundle. */
   image?: string;
+  /** The page's URL: relative product URLs in the bundle (`/products/x`) resolve against it. */
+  page?: string;
   backend?: BackendPreference;
 }
 

@@ -1,77 +1,164 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type * as tfl from '@tensorflow/tfjs-layers';
-import { backboneFeatures, type Pixels } from '../model/image-embedder.js';
-
-export interface EmbedImagesOptions {
-  /** Directory for cached features, keyed by backbone and image content hash. */
-  cacheDir?: string;
-  /** A string identifying the backbone (its weights' hash): a changed model invalidates the cache. */
-  modelKey: string;
-  batchSize?: number;
-  onProgress?: (done: number, total: number) => void;
-}
-
-export interface ImageInput {
-  /** The encoded file's bytes: the cache key. */
-  bytes: Uint8Array;
-  pixels: Pixels;
-}
+import type { Backbone, Pixels } from '../model/image-embedder.js';
+import { decodeImage, ImageError, loadImageBytes, makeThumbnail, type ThumbnailOptions } from './images.js';
+import type { Problems } from './problems.js';
 
 export const sha256 = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
 
-/**
- * Backbone features for every image, batched; an image whose bytes were embedded before with the
- * same backbone is read from the cache instead, so a re-run only embeds new or changed images.
- */
-export async function embedImages(backbone: tfl.LayersModel, images: ImageInput[], opts: EmbedImagesOptions): Promise<Float32Array[]> {
-  const batch = opts.batchSize ?? 16;
-  const dir = opts.cacheDir ? join(opts.cacheDir, opts.modelKey.slice(0, 16)) : undefined;
-  if (dir) mkdirSync(dir, { recursive: true });
-  const out: (Float32Array | undefined)[] = new Array(images.length);
-  const todo: number[] = [];
-  images.forEach((img, i) => {
-    const file = dir && join(dir, sha256(img.bytes) + '.f32');
-    if (file && existsSync(file)) {
-      const b = readFileSync(file);
-      out[i] = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-    } else todo.push(i);
-  });
-  let done = images.length - todo.length;
-  opts.onProgress?.(done, images.length);
-  for (let s = 0; s < todo.length; s += batch) {
-    const idx = todo.slice(s, s + batch);
-    const feats = await backboneFeatures(backbone, idx.map((i) => images[i]!.pixels));
-    const dims = feats.length / idx.length;
-    idx.forEach((i, k) => {
-      const f = feats.slice(k * dims, (k + 1) * dims);
-      out[i] = f;
-      if (dir) writeFileSync(join(dir, sha256(images[i]!.bytes) + '.f32'), new Uint8Array(f.buffer));
-    });
-    done += idx.length;
-    opts.onProgress?.(done, images.length);
-  }
-  return out as Float32Array[];
+/** Bumped when the way pixels become model input changes, so old cached features are not reused. */
+const PREPROCESS_VERSION = 2;
+/** Bumped when thumbnails are made differently. */
+const THUMBNAIL_VERSION = 2;
+
+export interface ImageStepOptions {
+  /** Folder that catalog image paths are relative to. */
+  imagesDir?: string;
+  backbone: Backbone;
+  /** Identifies the backbone (a hash of its files): a different model never reuses cached features. */
+  modelKey: string;
+  /** Where features and thumbnails are cached by image content hash; none when undefined. */
+  cacheDir?: string;
+  thumbnails?: ThumbnailOptions;
+  batchSize?: number;
+  /** Images loaded and decoded at once. */
+  concurrency?: number;
+  problems: Problems;
+  onProgress?: (done: number, total: number) => void;
 }
 
-/** A one-line progress bar with rate and ETA, redrawn in place on a TTY, every 10% otherwise. */
+export interface ImageStepResult {
+  /** Per input, its backbone features — or undefined when its image could not be used. */
+  features: (Float32Array | undefined)[];
+  thumbnails: (Uint8Array | undefined)[];
+  /** How many images were embedded now, and how many came from the cache. */
+  embedded: number;
+  cached: number;
+}
+
+async function readCached(path: string | undefined): Promise<Buffer | undefined> {
+  if (!path) return undefined;
+  try {
+    return await readFile(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes via a temporary name, so an interrupted build never leaves half a cache file. */
+async function writeCached(path: string | undefined, bytes: Uint8Array): Promise<void> {
+  if (!path) return;
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, bytes);
+  await rename(tmp, path);
+}
+
+async function mapLimit<T, R>(xs: readonly T[], limit: number, fn: (x: T, i: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(xs.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, xs.length) }, async () => {
+      while (next < xs.length) {
+        const i = next++;
+        out[i] = await fn(xs[i]!, i);
+      }
+    }),
+  );
+  return out;
+}
+
+/**
+ * Backbone features (and thumbnails) for each image reference, streamed in windows so memory holds
+ * a window of decoded images, not the catalog's. An image whose bytes were embedded before with the
+ * same model comes from the cache, so a re-run only embeds new or changed images. An image that
+ * cannot be read is reported (with `placeOf`) and its entry left undefined.
+ */
+export async function embedImages(refs: readonly string[], placeOf: (i: number) => { file: string; line?: number }, opts: ImageStepOptions): Promise<ImageStepResult> {
+  const batch = opts.batchSize ?? 16;
+  const window = batch * 4;
+  const key = sha256(`${opts.modelKey} ${opts.backbone.spec.size} ${opts.backbone.spec.range.join(',')} v${PREPROCESS_VERSION}`).slice(0, 16);
+  const t = opts.thumbnails;
+  const featureDir = opts.cacheDir && join(opts.cacheDir, 'features', key);
+  const thumbDir = opts.cacheDir && t && join(opts.cacheDir, 'thumbnails', `${t.format}-${t.size}-${t.quality ?? 82}-v${THUMBNAIL_VERSION}`);
+  if (featureDir) await mkdir(featureDir, { recursive: true });
+  if (thumbDir) await mkdir(thumbDir, { recursive: true });
+
+  const features: (Float32Array | undefined)[] = new Array(refs.length);
+  const thumbnails: (Uint8Array | undefined)[] = new Array(refs.length);
+  let embedded = 0;
+  let cached = 0;
+  let done = 0;
+  opts.onProgress?.(0, refs.length);
+  for (let start = 0; start < refs.length; start += window) {
+    const idx = Array.from({ length: Math.min(window, refs.length - start) }, (_, k) => start + k);
+    // Load, hash, look in the cache; decode only what must be embedded.
+    const loaded = await mapLimit(idx, opts.concurrency ?? 8, async (i) => {
+      try {
+        const bytes = await loadImageBytes(refs[i]!, opts.imagesDir);
+        const hash = sha256(bytes);
+        const featurePath = featureDir && join(featureDir, `${hash}.f32`);
+        const thumbPath = thumbDir && join(thumbDir, `${hash}.${t!.format === 'jpeg' ? 'jpg' : 'webp'}`);
+        const hit = await readCached(featurePath);
+        if (t) {
+          let thumb: Uint8Array | undefined = await readCached(thumbPath);
+          if (!thumb) await writeCached(thumbPath, (thumb = await makeThumbnail(bytes, t)));
+          thumbnails[i] = thumb;
+        }
+        if (hit) {
+          features[i] = new Float32Array(hit.buffer.slice(hit.byteOffset, hit.byteOffset + hit.byteLength));
+          cached++;
+          return undefined;
+        }
+        return { i, pixels: await decodeImage(bytes, refs[i]!), featurePath };
+      } catch (e) {
+        if (!(e instanceof ImageError)) throw e;
+        opts.problems.skip('products whose image could not be used', placeOf(i), e.message);
+        thumbnails[i] = undefined;
+        return undefined;
+      }
+    });
+    const todo = loaded.filter((x): x is { i: number; pixels: Pixels; featurePath: string | undefined } => !!x);
+    done += idx.length - todo.length;
+    for (let s = 0; s < todo.length; s += batch) {
+      const part = todo.slice(s, s + batch);
+      const out = await opts.backbone.features(part.map((x) => x.pixels));
+      const dims = out.length / part.length;
+      await Promise.all(
+        part.map((x, k) => {
+          const f = out.slice(k * dims, (k + 1) * dims);
+          features[x.i] = f;
+          return writeCached(x.featurePath, new Uint8Array(f.buffer));
+        }),
+      );
+      embedded += part.length;
+      done += part.length;
+      opts.onProgress?.(done, refs.length);
+    }
+    opts.onProgress?.(done, refs.length);
+  }
+  return { features, thumbnails, embedded, cached };
+}
+
+/** A one-line progress bar with rate and ETA, redrawn in place on a terminal, every 10% otherwise. */
 export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr): (done: number, total: number) => void {
   const t0 = performance.now();
-  let first = -1;
   let lastTenth = -1;
+  let lastDraw = 0;
   return (done, total) => {
-    if (first < 0) first = done;
-    const secs = (performance.now() - t0) / 1000;
-    const rate = secs > 0 ? (done - first) / secs : 0;
+    const now = performance.now();
+    const secs = (now - t0) / 1000;
+    const rate = secs > 0 ? done / secs : 0;
     const eta = rate > 0 ? Math.round((total - done) / rate) : 0;
     const width = 24;
     const fill = total ? Math.round((done / total) * width) : width;
     const line = `${label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total} ${rate.toFixed(1)}/s ETA ${eta}s`;
-    if (stream.isTTY) stream.write(`\r${line}${done === total ? '\n' : ''}`);
-    else {
+    if (stream.isTTY) {
+      if (done === total || now - lastDraw > 100) stream.write(`\r${line}${done === total ? '\n' : ''}`);
+      lastDraw = now;
+    } else {
       const tenth = total ? Math.floor((done / total) * 10) : 10;
-      if (tenth !== lastTenth || done === total) stream.write(line + '\n');
+      if (tenth !== lastTenth) stream.write(line + '\n');
       lastTenth = tenth;
     }
   };

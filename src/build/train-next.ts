@@ -1,58 +1,240 @@
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
-import { encodeSequence } from '../model/next-view.js';
+import { gruStates, itemLogits, matMul, PARAM_NAMES, type NextViewParams } from '../model/next-view.js';
+import { createRng, type Rng } from '../recommend/rng.js';
 
 export interface NextViewOptions {
   /** How many of the latest items the model reads. */
   maxLength: number;
-  embeddingDims?: number;
-  units?: number;
+  /** Item embedding size (default 64). */
+  dims?: number;
+  /** GRU state size (default 64). */
+  hidden?: number;
   epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  /**
+   * Above this many items, each step scores the batch's targets plus shared negatives drawn by
+   * popularity^0.75 (sampled softmax, log-q corrected) instead of the whole catalog. Default 2,048.
+   */
+  sampledAbove?: number;
+  /** At most this many training chunks (session pieces of `maxLength + 1`), taken evenly; default 500,000. */
+  maxExamples?: number;
   seed?: number;
+  /**
+   * Unit-length visual embeddings (`itemCount × dims`, row-major): the item table starts from them,
+   * so products with few views still sit near the products they look like.
+   */
+  init?: Float32Array;
   onEpoch?: (epoch: number, loss: number) => void;
 }
 
 /**
- * The next-view model: an item embedding table and a GRU over the session so far, scored against
- * every item by a softmax layer. A few dozen numbers per item instead of seed §1's one-hot
- * network, whose size grows with the square of the catalog.
+ * Sessions as training chunks of at most `maxLength + 1` items (item i as i + 1, right-padded with
+ * 0): a chunk predicts each of its items from those before it. A longer session continues in the
+ * next chunk, which starts at the previous chunk's last item. At most `maxChunks`, taken evenly.
  */
-export function createNextViewModel(itemCount: number, opts: NextViewOptions): tfl.LayersModel {
-  const seed = opts.seed ?? 1;
-  const model = tfl.sequential({ name: 'vitrine_next_view' });
-  model.add(tfl.layers.embedding({
-    inputDim: itemCount + 1, outputDim: opts.embeddingDims ?? 32, inputLength: opts.maxLength, maskZero: true,
-    embeddingsInitializer: tfl.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed }), name: 'items',
-  }));
-  model.add(tfl.layers.gru({ units: opts.units ?? 64, kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1 }), recurrentInitializer: tfl.initializers.orthogonal({ seed: seed + 2 }), name: 'session' }));
-  model.add(tfl.layers.dense({ units: itemCount, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 3 }), name: 'next' }));
-  return model;
+export function sessionChunks(sessions: Iterable<ArrayLike<number>>, maxLength: number, maxChunks = Infinity): { chunks: Int32Array; count: number; positions: number } {
+  const width = maxLength + 1;
+  const starts: [ArrayLike<number>, number][] = [];
+  for (const s of sessions) for (let a = 0; a + 1 < s.length; a += maxLength) starts.push([s, a]);
+  const every = starts.length > maxChunks ? starts.length / maxChunks : 1;
+  const count = Math.floor(starts.length / every);
+  const chunks = new Int32Array(count * width);
+  let positions = 0;
+  for (let k = 0; k < count; k++) {
+    const [s, a] = starts[Math.floor(k * every)]!;
+    const n = Math.min(width, s.length - a);
+    for (let j = 0; j < n; j++) chunks[k * width + j] = s[a + j]! + 1;
+    positions += n - 1;
+  }
+  return { chunks, count, positions };
 }
 
-/** Trains the next-view model on sessions (lists of item indices): every prefix predicts its next item. */
-export async function trainNextView(sessions: readonly (readonly number[])[], itemCount: number, opts: NextViewOptions): Promise<tfl.LayersModel> {
-  const xs: Int32Array[] = [];
-  const ys: number[] = [];
-  for (const s of sessions) {
-    for (let t = 1; t < s.length; t++) {
-      xs.push(encodeSequence(s.slice(0, t), opts.maxLength));
-      ys.push(s[t]!);
+/**
+ * Mean cross-entropy of softmax(logits) against one-hot targets, weighted per row (0 = padding),
+ * with its gradient in closed form: (softmax − target)·weight / Σweight. TF.js's own loss
+ * exponentiates three times on the way; the wasm backend's Softmax kernel is 6× faster than its Exp.
+ */
+export const weightedSoftmaxCrossEntropy = tf.customGrad(((logits: tf.Tensor2D, targets: tf.Tensor2D, weights: tf.Tensor1D, save: tf.GradSaveFunc) => {
+  const p = tf.softmax(logits);
+  const total = tf.maximum(tf.sum(weights), 1);
+  const picked = tf.sum(tf.mul(p, targets), 1);
+  const value = tf.div(tf.neg(tf.sum(tf.mul(weights, tf.log(tf.add(picked, 1e-12))))), total) as tf.Scalar;
+  save([p, targets, weights, total]);
+  return {
+    value,
+    gradFunc: (dy: tf.Scalar, [sp, st, sw, sn]: tf.Tensor[]) => [
+      tf.mul(tf.sub(sp!, st!), tf.reshape(tf.div(tf.mul(sw!, dy), sn!), [-1, 1])),
+      tf.zerosLike(st!),
+      tf.zerosLike(sw!),
+    ],
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (logits: tf.Tensor2D, targets: tf.Tensor2D, weights: tf.Tensor1D) => tf.Scalar;
+
+/** Item logits for a subset of items (`candidates`, indices into the catalog): sampled softmax. */
+function candidateLogits(p: NextViewParams, states: tf.Tensor2D, candidates: tf.Tensor1D): tf.Tensor2D {
+  const query = tf.add(matMul(states, p.out), p.outBias) as tf.Tensor2D;
+  const table = tf.transpose(tf.gather(p.items, tf.add(candidates, tf.scalar(1, 'int32'))));
+  return tf.add(matMul(query, table as tf.Tensor2D), tf.gather(p.itemBias, candidates)) as tf.Tensor2D;
+}
+
+/**
+ * Draws a step's candidate items for sampled softmax: every target of the batch, plus `size`
+ * negatives drawn with probability ∝ popularity^0.75 (seeded). `logQ` is log of each candidate's
+ * expected draws, subtracted from its logit so the sampled loss estimates the full softmax.
+ */
+export class NegativeSampler {
+  private readonly cdf: Float64Array;
+  private readonly q: Float64Array;
+
+  constructor(popularity: Float64Array, private readonly size: number, private readonly rng: Rng) {
+    const weights = Float64Array.from(popularity, (c) => Math.pow(c + 1, 0.75));
+    const total = weights.reduce((a, b) => a + b, 0);
+    this.q = weights.map((x) => x / total);
+    this.cdf = new Float64Array(weights.length);
+    let acc = 0;
+    weights.forEach((x, i) => (this.cdf[i] = acc += x / total));
+  }
+
+  draw(targets: Int32Array): { candidates: Int32Array; logQ: Float32Array; position: Int32Array } {
+    const index = new Map<number, number>();
+    const add = (item: number) => {
+      if (!index.has(item)) index.set(item, index.size);
+    };
+    for (const t of targets) if (t >= 0) add(t);
+    for (let k = 0; k < this.size; k++) {
+      const r = this.rng.next();
+      let lo = 0;
+      let hi = this.cdf.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (this.cdf[mid]! < r) lo = mid + 1;
+        else hi = mid;
+      }
+      add(lo);
     }
+    const candidates = Int32Array.from(index.keys());
+    const logQ = Float32Array.from(candidates, (c) => Math.log(Math.max(1e-12, this.size * this.q[c]!)));
+    const position = Int32Array.from(targets, (t) => (t >= 0 ? index.get(t)! : -1));
+    return { candidates, logQ, position };
   }
-  const model = createNextViewModel(itemCount, opts);
-  model.compile({ optimizer: tf.train.adam(5e-3), loss: 'sparseCategoricalCrossentropy' });
-  const flat = new Int32Array(xs.length * opts.maxLength);
-  xs.forEach((x, i) => flat.set(x, i * opts.maxLength));
-  const x = tf.tensor2d(flat, [xs.length, opts.maxLength], 'int32');
-  const y = tf.tensor2d(ys, [ys.length, 1]);
+}
+
+const uniform = (rng: Rng, n: number, limit: number) => Float32Array.from({ length: n }, () => (rng.next() * 2 - 1) * limit);
+const glorot = (rng: Rng, rows: number, cols: number) => uniform(rng, rows * cols, Math.sqrt(6 / (rows + cols)));
+
+/** Initial parameters, every random draw from the seeded generator (identical on every machine and backend). */
+export function initNextView(itemCount: number, popularity: Float64Array, opts: NextViewOptions): NextViewParams {
+  const rng = createRng(opts.seed ?? 1);
+  const dims = opts.dims ?? 64;
+  const hidden = opts.hidden ?? 64;
+  const items = uniform(rng, (itemCount + 1) * dims, 0.05);
+  items.fill(0, 0, dims);
+  if (opts.init) {
+    if (opts.init.length !== itemCount * dims) throw new Error(`init has ${opts.init.length} values, expected ${itemCount}×${dims}`);
+    for (let i = 0; i < itemCount * dims; i++) items[dims + i] = 0.5 * opts.init[i]!;
+  }
+  const total = popularity.reduce((a, b) => a + b, 0);
+  const bias = Float32Array.from(popularity, (c) => Math.log((c + 1) / (total + itemCount)));
+  // Unnamed: TF.js variable names are global, and several models may train in one process (the eval).
+  const v = (_name: string, values: Float32Array, shape: number[]) => tf.variable(tf.tensor(values, shape), true);
+  const gate = (name: string, rows: number) => v(name, glorot(rng, rows, hidden), [rows, hidden]);
+  return {
+    items: v('items', items, [itemCount + 1, dims]),
+    itemBias: v('itemBias', bias, [itemCount]),
+    Wz: gate('Wz', dims), Wr: gate('Wr', dims), Wn: gate('Wn', dims),
+    Uz: gate('Uz', hidden), Ur: gate('Ur', hidden), Un: gate('Un', hidden),
+    bz: v('bz', new Float32Array(hidden), [hidden]), br: v('br', new Float32Array(hidden), [hidden]), bn: v('bn', new Float32Array(hidden), [hidden]),
+    out: v('out', glorot(rng, hidden, dims), [hidden, dims]),
+    outBias: v('outBias', new Float32Array(dims), [dims]),
+  } as unknown as NextViewParams;
+}
+
+/**
+ * Trains the next-view model on sessions (lists of item indices), GRU4Rec style: each chunk of a
+ * session runs through the GRU once and every position predicts the item viewed next, full softmax
+ * over the catalog. Seeded shuffling and initialisation: the same sessions give the same weights.
+ */
+export async function trainNextView(sessions: Iterable<ArrayLike<number>>, itemCount: number, opts: NextViewOptions): Promise<NextViewParams> {
+  const L = opts.maxLength;
+  const width = L + 1;
+  const { chunks, count } = sessionChunks(sessions, L, opts.maxExamples ?? 500_000);
+  const popularity = new Float64Array(itemCount);
+  for (let k = 0; k < count; k++) for (let j = 1; j < width; j++) if (chunks[k * width + j]) popularity[chunks[k * width + j]! - 1]!++;
+  const params = initNextView(itemCount, popularity, opts);
+  const vars = PARAM_NAMES.map((n) => params[n] as unknown as tf.Variable);
+  const optimizer = tf.train.adam(opts.learningRate ?? 3e-3);
+  const rng = createRng((opts.seed ?? 1) + 101);
+  // About a thousand positions per step: large enough to keep TF.js's per-op cost small.
+  const batch = opts.batchSize ?? Math.max(16, Math.round(1024 / L));
+  const order = Int32Array.from({ length: count }, (_, i) => i);
+  const buf = new Int32Array(batch * width);
+  const negatives = opts.sampledAbove ?? 2048;
+  const sampler = itemCount > negatives ? new NegativeSampler(popularity, negatives, createRng((opts.seed ?? 1) + 202)) : undefined;
   try {
-    await model.fit(x, y, {
-      epochs: opts.epochs ?? 6, batchSize: 256, shuffle: true, verbose: 0,
-      callbacks: { onEpochEnd: async (epoch, logs) => opts.onEpoch?.(epoch, logs?.loss ?? NaN) },
-    });
+    for (let epoch = 0; epoch < (opts.epochs ?? 6); epoch++) {
+      for (let i = count - 1; i > 0; i--) {
+        const j = rng.int(i + 1);
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      let total = 0;
+      let weight = 0;
+      for (let s = 0; s < count; s += batch) {
+        const m = Math.min(batch, count - s);
+        for (let k = 0; k < m; k++) buf.set(chunks.subarray(order[s + k]! * width, (order[s + k]! + 1) * width), k * width);
+        // Inputs: each chunk's first L items. Targets, time-major to match the stacked states (row
+        // t·m + b is step t of chunk b): the item after, −1 (an all-zero one-hot, weight 0) for padding.
+        const inputs = new Int32Array(m * L);
+        const target = new Int32Array(m * L);
+        const mask = new Float32Array(m * L);
+        let n = 0;
+        for (let b = 0; b < m; b++) {
+          for (let t = 0; t < L; t++) {
+            inputs[b * L + t] = buf[b * width + t]!;
+            const next = buf[b * width + t + 1]!;
+            target[t * m + b] = next - 1;
+            if (next) (mask[t * m + b] = 1), n++;
+          }
+        }
+        const x = tf.tensor2d(inputs, [m, L], 'int32');
+        const w = tf.tensor1d(mask);
+        let loss: tf.Scalar;
+        if (sampler) {
+          const { candidates, logQ, position } = sampler.draw(target);
+          const cand = tf.tensor1d(candidates, 'int32');
+          const correction = tf.tensor1d(logQ);
+          const y = tf.oneHot(tf.tensor1d(position, 'int32'), candidates.length);
+          loss = optimizer.minimize(
+            () => {
+              const states = tf.concat(gruStates(params, x), 0) as tf.Tensor2D;
+              return weightedSoftmaxCrossEntropy(tf.sub(candidateLogits(params, states, cand), correction) as tf.Tensor2D, y as tf.Tensor2D, w);
+            },
+            true,
+            vars,
+          )!;
+          tf.dispose([cand, correction, y]);
+        } else {
+          const y = tf.oneHot(tf.tensor1d(target, 'int32'), itemCount);
+          loss = optimizer.minimize(
+            () => weightedSoftmaxCrossEntropy(itemLogits(params, tf.concat(gruStates(params, x), 0) as tf.Tensor2D), y as tf.Tensor2D, w),
+            true,
+            vars,
+          )!;
+          y.dispose();
+        }
+        total += (await loss.data())[0]! * n;
+        weight += n;
+        tf.dispose([loss, x, w]);
+      }
+      opts.onEpoch?.(epoch, total / Math.max(1, weight));
+    }
   } finally {
-    x.dispose();
-    y.dispose();
+    optimizer.dispose();
   }
-  return model;
+  return params;
+}
+
+/** Parameter count (what the model costs, next to seed §1's one-hot network). */
+export function countParams(p: NextViewParams): number {
+  return PARAM_NAMES.reduce((a, name) => a + p[name].size, 0);
 }

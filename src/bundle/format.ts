@@ -17,17 +17,26 @@ export interface FileEntry {
   sha256: string;
 }
 
-export interface LayersModelRef {
+export interface ModelRef {
   /** model.json path; it names its weights file, which must be listed in `files` too. */
   model: string;
   weights: string;
+  /**
+   * A Keras-style layers model (default), a graph model (a converted SavedModel), or `tensors`:
+   * Vitrine's own weights file (`model` is its JSON header, see model/tensor-file.ts).
+   */
+  format?: 'layers' | 'graph' | 'tensors';
 }
+
+/** How pixels in [0, 255] are scaled for the image model: to [0, 1] (default), [-1, 1], or kept. */
+export type InputRange = [number, number];
 
 export interface Manifest {
   format: typeof BUNDLE_FORMAT;
   version: typeof BUNDLE_VERSION;
   name: string;
-  createdAt: string;
+  /** When the bundle was built; absent in reproducible builds. */
+  createdAt?: string;
   /** Every file of the bundle, by path relative to the manifest. */
   files: Record<string, FileEntry>;
   items: { count: number; file: string };
@@ -44,12 +53,20 @@ export interface Manifest {
     scales: string;
     metric: 'cosine';
   };
-  imageModel?: { backbone: LayersModelRef; head: LayersModelRef; inputSize: number };
+  imageModel?: {
+    /** The pretrained CNN: image in, pooled features out. */
+    backbone: ModelRef;
+    /** The catalog-adapted projection head: backbone features in, `similar.dims` out. */
+    head: ModelRef;
+    /** Side of the square input the backbone takes. */
+    inputSize: number;
+    inputRange?: InputRange;
+  };
   complementary?: { file: string; method: 'llr' | 'jaccard' | 'count'; k: number };
   nextView?: {
     /** Top-k lists of what is most often viewed right after each item (no-history fallback). */
     fallback: string;
-    model?: LayersModelRef;
+    model?: ModelRef;
     /** How many of the latest session items the model reads. */
     maxLength: number;
   };
@@ -65,6 +82,8 @@ export interface BundleItem {
   currency?: string;
   category?: string;
   brand?: string;
+  /** `false`: never recommended (its own page still gets rows — out-of-stock replacements). */
+  inStock?: boolean;
 }
 
 /** A top-k list per item index: `[otherIndex, score]`, best first. */
@@ -113,10 +132,11 @@ export function validateManifest(raw: unknown, file = 'manifest.json'): Manifest
   listed('items.file', raw.items.file);
   const count = raw.items.count as number;
   if (raw.assets !== undefined) listed('assets', raw.assets);
-  const model = (field: string, m: unknown) => {
+  const model = (field: string, m: unknown, formats: string[] = ['layers', 'graph']) => {
     if (!isObj(m)) return fail(field, 'is not an object');
     listed(`${field}.model`, m.model);
     listed(`${field}.weights`, m.weights);
+    if (!formats.includes((m.format as string | undefined) ?? 'layers')) fail(`${field}.format`, `must be ${formats.map((f) => `"${f}"`).join(' or ')}`);
     return m;
   };
   if (raw.similar !== undefined) {
@@ -132,8 +152,12 @@ export function validateManifest(raw: unknown, file = 'manifest.json'): Manifest
     const m = raw.imageModel;
     if (!isObj(m)) return fail('imageModel', 'is not an object');
     model('imageModel.backbone', m.backbone);
-    model('imageModel.head', m.head);
+    model('imageModel.head', m.head, ['layers']);
     if (!isCount(m.inputSize, 1024) || m.inputSize === 0) fail('imageModel.inputSize', 'must be an integer from 1 to 1024');
+    const r = m.inputRange;
+    if (r !== undefined && !(Array.isArray(r) && r.length === 2 && r.every((x) => typeof x === 'number' && Number.isFinite(x)) && r[0] < r[1])) {
+      fail('imageModel.inputRange', 'must be [low, high] with low < high');
+    }
     if (raw.similar === undefined) fail('imageModel', 'needs a similar section to search in');
   }
   if (raw.complementary !== undefined) {
@@ -146,7 +170,7 @@ export function validateManifest(raw: unknown, file = 'manifest.json'): Manifest
     const n = raw.nextView;
     if (!isObj(n)) return fail('nextView', 'is not an object');
     listed('nextView.fallback', n.fallback);
-    if (n.model !== undefined) model('nextView.model', n.model);
+    if (n.model !== undefined) model('nextView.model', n.model, ['tensors']);
     if (!isCount(n.maxLength, 256) || n.maxLength === 0) fail('nextView.maxLength', 'must be an integer from 1 to 256');
   }
   return raw as unknown as Manifest;
@@ -165,6 +189,7 @@ export function validateItems(raw: unknown, count: number, file: string): Bundle
       if (typeof it[f] !== 'string') throw new BundleError(file, `item ${i} (${it.id}) has no string ${f}`);
     }
     if (it.price !== undefined && (typeof it.price !== 'number' || !Number.isFinite(it.price))) throw new BundleError(file, `item ${i} (${it.id}) has a price that is not a finite number`);
+    if (it.inStock !== undefined && typeof it.inStock !== 'boolean') throw new BundleError(file, `item ${i} (${it.id}) has an inStock that is not true or false`);
   });
   return raw as BundleItem[];
 }

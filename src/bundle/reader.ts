@@ -1,11 +1,12 @@
 import {
   BundleError, MAX_MANIFEST_BYTES, validateItems, validateManifest, validateTopK,
-  type BundleItem, type LayersModelRef, type Manifest, type TopKFile,
+  type BundleItem, type ModelRef, type Manifest, type TopKFile,
 } from './format.js';
 import { once } from './once.js';
 import { sha256Hex } from './sha256.js';
 import type { QuantizedMatrix } from '../recommend/knn.js';
-import type { LayersArtifacts } from '../model/layers-io.js';
+import type { ModelArtifacts } from '../model/model-io.js';
+import type { TensorHeader } from '../model/tensor-file.js';
 
 export type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
 
@@ -26,7 +27,10 @@ export interface Bundle {
   items(): Promise<BundleItem[]>;
   embeddings(): Promise<QuantizedMatrix>;
   topK(path: string): Promise<TopKFile>;
-  layers(ref: LayersModelRef): Promise<LayersArtifacts>;
+  /** A TF.js model's two files, fetched and verified. */
+  model(ref: ModelRef): Promise<ModelArtifacts>;
+  /** A `tensors` model: its JSON header and weights, fetched and verified. */
+  tensors(ref: ModelRef): Promise<{ header: TensorHeader; weights: ArrayBuffer }>;
   /** Resolves a path from the bundle (an item's image, say) against the manifest URL. */
   resolve(path: string): string;
 }
@@ -103,12 +107,19 @@ export async function openBundle(manifestUrl: string, options: ReaderOptions = {
         return { codes: new Int8Array(codes), scales, count, dims: s.dims };
       }),
     topK: (path) => cached(`topk:${path}`, async () => validateTopK(parseJson(await file(path), path), count, path)),
-    layers: (ref) =>
+    tensors: (ref) =>
+      cached(`tensors:${ref.model}`, async () => {
+        const [json, weights] = await Promise.all([file(ref.model), file(ref.weights)]);
+        const header = parseJson(json, ref.model) as TensorHeader;
+        if (header?.format !== 'vitrine-tensors' || !Array.isArray(header.tensors)) throw new BundleError(ref.model, 'is not a vitrine-tensors header');
+        return { header, weights };
+      }),
+    model: (ref) =>
       cached(`layers:${ref.model}`, async () => {
         const [json, weights] = await Promise.all([file(ref.model), file(ref.weights)]);
-        const modelJson = parseJson(json, ref.model) as LayersArtifacts['modelJson'];
+        const modelJson = parseJson(json, ref.model) as ModelArtifacts['modelJson'];
         if (!modelJson || typeof modelJson !== 'object' || !modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) {
-          throw new BundleError(ref.model, 'is not a TF.js layers model (modelTopology and weightsManifest expected)');
+          throw new BundleError(ref.model, 'is not a TF.js model (modelTopology and weightsManifest expected)');
         }
         return { modelJson, weights };
       }),

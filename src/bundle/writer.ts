@@ -36,14 +36,8 @@ export class BundleWriter {
   }
 
   /** Validates and writes manifest.json; returns it. */
-  finish(fields: Omit<Manifest, 'format' | 'version' | 'files' | 'createdAt'> & { createdAt?: string }): Manifest {
-    const manifest = validateManifest({
-      format: BUNDLE_FORMAT,
-      version: BUNDLE_VERSION,
-      createdAt: fields.createdAt ?? new Date().toISOString(),
-      ...fields,
-      files: this.files,
-    });
+  finish(fields: Omit<Manifest, 'format' | 'version' | 'files'>): Manifest {
+    const manifest = validateManifest({ format: BUNDLE_FORMAT, version: BUNDLE_VERSION, ...fields, files: this.files });
     writeFileSync(join(this.dir, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
     return manifest;
   }

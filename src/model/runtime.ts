@@ -8,5 +8,5 @@ import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
 import '@tensorflow/tfjs-backend-cpu';
 
 export { selectBackend } from './backend.js';
-export { ImageEmbedder } from './image-embedder.js';
+export { Backbone, ImageEmbedder } from './image-embedder.js';
 export { NextViewModel } from './next-view.js';

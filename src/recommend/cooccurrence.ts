@@ -16,6 +16,12 @@ export interface TopKOptions {
    * pairs of boots says the shopper compared boots, not that boots go with boots.
    */
   accept?: (a: number, b: number) => boolean;
+  /**
+   * Transactions longer than this count only their first `maxLength` distinct items: pairs grow
+   * with the square of the length, and a 500-view crawl says little about what goes together.
+   * Default 50.
+   */
+  maxLength?: number;
 }
 
 /** A top-k list per item index: `[otherIndex, score]`, best first. */
@@ -40,14 +46,15 @@ export function llr(k11: number, k12: number, k21: number, k22: number): number 
  * Top-k co-occurring items per item over `transactions` (each a list of item indices in
  * [0, itemCount); duplicates within a transaction count once).
  */
-export function cooccurrenceTopK(transactions: readonly (readonly number[])[], itemCount: number, opts: TopKOptions): TopKLists {
+export function cooccurrenceTopK(transactions: Iterable<Iterable<number>>, itemCount: number, opts: TopKOptions): TopKLists {
   const score = opts.score ?? 'llr';
   const minSupport = opts.minSupport ?? 2;
+  const maxLength = opts.maxLength ?? 50;
   const itemFreq = new Float64Array(itemCount);
   const pairs: Map<number, number>[] = Array.from({ length: itemCount }, () => new Map());
   let n = 0;
   for (const t of transactions) {
-    const items = [...new Set(t)];
+    const items = [...new Set(t)].slice(0, maxLength);
     if (!items.length) continue;
     n++;
     for (const a of items) itemFreq[a]!++;
@@ -77,7 +84,7 @@ export function cooccurrenceTopK(transactions: readonly (readonly number[])[], i
  * For each item, the items most often viewed directly after it (first-order transitions within
  * sessions), best first: the "often viewed next" fallback when a shopper has no history yet.
  */
-export function nextAfterTopK(sessions: readonly (readonly number[])[], itemCount: number, k: number): TopKLists {
+export function nextAfterTopK(sessions: Iterable<ArrayLike<number>>, itemCount: number, k: number): TopKLists {
   const rows: Map<number, number>[] = Array.from({ length: itemCount }, () => new Map());
   for (const s of sessions) {
     for (let i = 0; i + 1 < s.length; i++) {

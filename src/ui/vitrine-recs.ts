@@ -202,7 +202,7 @@ export class VitrineRecsElement extends LitElement {
     }
     for (const row of config.rows) {
       (row === 'next' ? recorded : Promise.resolve())
-        .then(() => engine.recommend({ src, row, product, limit, image, backend }))
+        .then(() => engine.recommend({ src, row, product, limit, image, backend, page: document.baseURI }))
         .then(
           (result) => this.settle(generation, row, { status: 'done', result }),
           (e: Error) => {

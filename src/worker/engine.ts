@@ -1,6 +1,6 @@
 import { once } from '../bundle/once.js';
 import { openBundle, type Bundle } from '../bundle/reader.js';
-import type { BundleItem } from '../bundle/format.js';
+import { BundleError, type BundleItem } from '../bundle/format.js';
 import { safeHttpUrl } from '../bundle/urls.js';
 import { dequantizeRow, searchInt8 } from '../recommend/knn.js';
 import { topIndices } from '../recommend/select.js';
@@ -64,14 +64,16 @@ export function createEngine(opts: EngineOptions): EngineApi {
       return { rt, backend: await rt.selectBackend(preference, { wasmBase: opts.assetBase }) };
     });
 
-  const recommendation = (b: OpenBundle, index: number, score: number): Recommendation | undefined => {
+  const recommendation = (b: OpenBundle, index: number, score: number, page: string | undefined): Recommendation | undefined => {
     const it = b.items[index]!;
-    const url = safeHttpUrl(it.url, b.bundle.url);
+    if (it.inStock === false) return undefined;
+    // Product pages are the store's: relative to the page. Images ship with the bundle: relative to it.
+    const url = safeHttpUrl(it.url, page ?? b.bundle.url);
     if (!url) return undefined;
     return { id: it.id, title: it.title, url, image: safeHttpUrl(it.image, b.bundle.url), price: it.price, currency: it.currency, score };
   };
-  const toItems = (b: OpenBundle, hits: { index: number; score: number }[], limit: number): Recommendation[] =>
-    hits.map((h) => recommendation(b, h.index, h.score)).filter((r): r is Recommendation => !!r).slice(0, limit);
+  const toItems = (b: OpenBundle, hits: { index: number; score: number }[], q: RowQuery): Recommendation[] =>
+    hits.map((h) => recommendation(b, h.index, h.score, q.page)).filter((r): r is Recommendation => !!r).slice(0, q.limit);
 
   async function similar(q: RowQuery, b: OpenBundle): Promise<RowResult> {
     const { similar: s, imageModel } = b.bundle.manifest;
@@ -82,20 +84,21 @@ export function createEngine(opts: EngineOptions): EngineApi {
     const k = q.limit + 4;
     if (self !== undefined) {
       const hits = searchInt8(matrix, dequantizeRow(matrix, self), k, (j) => j === self);
-      return { row: 'similar', basis: 'embedding', items: toItems(b, hits, q.limit) };
+      return { row: 'similar', basis: 'embedding', items: toItems(b, hits, q) };
     }
     if (!q.image || !imageModel) return { row: 'similar', basis: 'image', items: [] };
     const { rt, backend } = await tf(q.backend);
     const embedder = await once<ImageEmbedder>(b.models, 'image', async () => {
-      const [backbone, head] = await Promise.all([b.bundle.layers(imageModel.backbone), b.bundle.layers(imageModel.head)]);
-      return rt.ImageEmbedder.load(backbone, head);
+      const [backbone, head] = await Promise.all([b.bundle.model(imageModel.backbone), b.bundle.model(imageModel.head)]);
+      const spec = { size: imageModel.inputSize, range: imageModel.inputRange ?? ([0, 1] as const) };
+      return rt.ImageEmbedder.load(await rt.Backbone.load(backbone, imageModel.backbone.format === 'graph' ? 'graph' : 'layers', spec), head);
     });
     if (embedder.dims !== s.dims) throw new Error(`bundle ${b.bundle.url}: the image model gives ${embedder.dims}-d embeddings, similar.dims is ${s.dims}`);
     const image = q.image;
     const vector = once(imageVectors, `${b.bundle.url} ${image}`, () => fetchPixels(image).then((px) => embedder.embed([px])));
     if (imageVectors.size > IMAGE_CACHE_SIZE) imageVectors.delete(imageVectors.keys().next().value!);
     const hits = searchInt8(matrix, await vector, k);
-    return { row: 'similar', basis: 'image', items: toItems(b, hits, q.limit), backend };
+    return { row: 'similar', basis: 'image', items: toItems(b, hits, q), backend };
   }
 
   async function complementary(q: RowQuery, b: OpenBundle): Promise<RowResult> {
@@ -104,7 +107,7 @@ export function createEngine(opts: EngineOptions): EngineApi {
     if (!c || self === undefined) return { row: 'complementary', basis: 'complementary', items: [] };
     const list = (await b.bundle.topK(c.file))[self]!;
     const hits = list.filter(([j]) => j !== self).map(([index, score]) => ({ index, score }));
-    return { row: 'complementary', basis: 'complementary', items: toItems(b, hits, q.limit) };
+    return { row: 'complementary', basis: 'complementary', items: toItems(b, hits, q) };
   }
 
   async function next(q: RowQuery, b: OpenBundle): Promise<RowResult> {
@@ -123,16 +126,23 @@ export function createEngine(opts: EngineOptions): EngineApi {
     if (n.model && session.length >= 2) {
       const { rt, backend } = await tf(q.backend);
       const ref = n.model;
-      const nv = await once<NextViewModel>(b.models, 'next', async () => rt.NextViewModel.load(await b.bundle.layers(ref), n.maxLength));
+      const nv = await once<NextViewModel>(b.models, 'next', async () => {
+        const { header, weights } = await b.bundle.tensors(ref);
+        try {
+          return rt.NextViewModel.load(header, weights, b.items.length, ref.model);
+        } catch (e) {
+          throw new BundleError(ref.model, (e as Error).message.replace(`${ref.model}: `, ''));
+        }
+      });
       const hits = topIndices(await nv.scores(session), q.limit + 4, seen);
-      return { row: 'next', basis: 'session', items: toItems(b, hits, q.limit), backend };
+      return { row: 'next', basis: 'session', items: toItems(b, hits, q), backend };
     }
     // No session to read yet: what shoppers most often view after this product (or the last one seen).
     const from = self ?? session[session.length - 1];
     if (from === undefined) return { row: 'next', basis: 'often-next', items: [] };
     const list = (await b.bundle.topK(n.fallback))[from]!;
     const hits = list.filter(([j]) => !seen.has(j)).map(([index, score]) => ({ index, score }));
-    return { row: 'next', basis: 'often-next', items: toItems(b, hits, q.limit) };
+    return { row: 'next', basis: 'often-next', items: toItems(b, hits, q) };
   }
 
   return {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, row, rowIds, test, watchErrors } from './fixtures.js';
 
-const catalog: { id: string; category: string }[] = JSON.parse(readFileSync('models/demo/items.json', 'utf8'));
+const catalog: { id: string; category: string; image: string }[] = JSON.parse(readFileSync('models/demo/items.json', 'utf8'));
 const categoryOf = new Map(catalog.map((p) => [p.id, p.category]));
 const arrivals: { id: string; category: string }[] = JSON.parse(readFileSync('public/new-arrivals.json', 'utf8'));
 
@@ -21,15 +21,17 @@ test('a product not in the bundle gets a similar row from its image, embedded in
 });
 
 test('the browser embeds an image exactly as the bundle builder did', async ({ page, store }) => {
-  // A catalog product's own picture, presented as if it were a new product: its nearest
-  // neighbour must be that product, which means browser and builder compute the same embedding.
+  // A catalog product's own picture (its lossless thumbnail: the same pixels the builder embedded),
+  // presented as if it were a new product: its nearest neighbour must be that product, which means
+  // browser and builder compute the same embedding.
+  const image = `/models/demo/${catalog.find((p) => p.id === 'VT0420')!.image}`;
   await page.goto(`${store.url}product.html`);
-  await page.evaluate(() => {
+  await page.evaluate((image) => {
     const el = document.getElementById('recs')!;
-    el.setAttribute('image', '/models/demo/images/VT0420.png');
+    el.setAttribute('image', image);
     el.setAttribute('rows', 'similar');
     el.setAttribute('product', 'VT0420-copy');
-  });
+  }, image);
   await expect(page.locator(row('similar'))).toHaveAttribute('data-basis', 'image');
   expect((await rowIds(page, 'similar'))[0]).toBe('VT0420');
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { memoryHistory, validateEvent } from '../../src/store/history.js';
-import { encodeSequence } from '../../src/model/next-view.js';
+import { sessionChunks } from '../../src/build/train-next.js';
 import { safeHttpUrl } from '../../src/bundle/urls.js';
 
 describe('memoryHistory', () => {
@@ -28,10 +28,12 @@ describe('validateEvent', () => {
   });
 });
 
-describe('encodeSequence', () => {
-  it('left-pads with 0, shifts indices by one and keeps the latest items', () => {
-    expect([...encodeSequence([4, 0], 4)]).toEqual([0, 0, 5, 1]);
-    expect([...encodeSequence([1, 2, 3, 4, 5], 3)]).toEqual([4, 5, 6]);
+describe('sessionChunks', () => {
+  it('cuts sessions into right-padded chunks of maxLength + 1 items, continuing from the last item', () => {
+    const { chunks, count, positions } = sessionChunks([[4, 0, 7, 2, 9], [3], [5, 6]], 3);
+    expect(count).toBe(3);
+    expect([...chunks]).toEqual([5, 1, 8, 3, 3, 10, 0, 0, 6, 7, 0, 0]);
+    expect(positions).toBe(3 + 1 + 1);
   });
 });
 

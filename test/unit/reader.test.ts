@@ -29,7 +29,7 @@ describe('openBundle', () => {
     const e = await b.embeddings();
     expect(e.codes.length).toBe(1000 * e.dims);
     expect(b.resolve(items[0]!.image)).toBe(new URL(`/models/demo/${items[0]!.image}`, server.url).href);
-    const head = await b.layers(b.manifest.imageModel!.head);
+    const head = await b.model(b.manifest.imageModel!.head);
     expect(head.weights.byteLength).toBe(b.manifest.files[b.manifest.imageModel!.head.weights]!.bytes);
   });
 

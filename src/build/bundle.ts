@@ -1,0 +1,302 @@
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import * as tfl from '@tensorflow/tfjs-layers';
+import type { BundleItem, Manifest, ModelRef } from '../bundle/format.js';
+import { BundleWriter } from '../bundle/writer.js';
+import { cooccurrenceTopK, nextAfterTopK, type CooccurrenceScore } from '../recommend/cooccurrence.js';
+import { normalizeRows } from '../model/image-embedder.js';
+import { saveLayers } from '../model/model-io.js';
+import { encodeNextView } from '../model/next-view.js';
+import { quantizeInt8, searchFloat32, searchInt8 } from '../recommend/knn.js';
+import { SESSION_GAP_MS } from '../recommend/sessions.js';
+import { readBaskets, readOutfits } from './baskets.js';
+import { readCatalog, type CatalogItem } from './catalog.js';
+import { embedImages, progressBar } from './embed-images.js';
+import { readSessions } from './events.js';
+import { FrozenLists } from './grouping.js';
+import { DEFAULT_IMAGE_MODEL, loadImageModel } from './image-model.js';
+import { isUrl, type ThumbnailOptions } from './images.js';
+import { initNodeTf } from './node-tf.js';
+import { Problems, UserError } from './problems.js';
+import type { ColumnSpec } from './table.js';
+import { applyRows, trainProjectionHead } from './train-head.js';
+import { countParams, trainNextView } from './train-next.js';
+
+export interface BundleOptions {
+  catalog: string;
+  out: string;
+  images?: string;
+  events?: string;
+  eventsColumns?: ColumnSpec;
+  /** Pause that splits a user's events into sessions, in minutes (default 30). */
+  sessionGapMinutes?: number;
+  baskets?: string;
+  basketsColumns?: ColumnSpec;
+  outfits?: string;
+  /** A TF.js model.json (layers or graph); default: the package's MobileNetV2. */
+  imageModel?: string;
+  imageModelRange?: readonly [number, number];
+  imageModelLayer?: string;
+  imageSize?: number;
+  /** Reference the image model where it lies (relative to the bundle) instead of copying it in. */
+  linkImageModel?: boolean;
+  /** Embedding dimension (default 64). */
+  dims?: number;
+  /** Thumbnails in the bundle: `auto` (for images given as local files), `all`, or `none`. */
+  thumbnails?: 'auto' | 'all' | 'none';
+  thumbnailSize?: number;
+  thumbnailFormat?: 'webp' | 'jpeg';
+  /** Goes-with scoring (default llr). */
+  score?: CooccurrenceScore;
+  minSupport?: number;
+  /** Length of each stored top-k list (default 20). */
+  k?: number;
+  /** Next-view model training epochs (default 6). */
+  epochs?: number;
+  seed?: number;
+  cacheDir?: string;
+  urlTemplate?: string;
+  name?: string;
+  /** Bundle creation time (ISO); default from SOURCE_DATE_EPOCH, else none: builds are reproducible. */
+  createdAt?: string;
+  log?: (line: string) => void;
+  /** Progress bars (default: on a terminal). */
+  progress?: boolean;
+}
+
+export interface BuildReport {
+  items: number;
+  dropped: number;
+  dims: number;
+  /** Recall@10 of int8 search against exact float32, on the catalog. */
+  int8Recall: number;
+  /** Same-category precision@10 of the embeddings (float32), when the catalog has categories. */
+  categoryPrecision?: number;
+  sessions: number;
+  baskets: number;
+  embedded: number;
+  cachedImages: number;
+  bytes: number;
+  nextViewParams?: number;
+  /** What seed §1's one-hot feed-forward network would need for this catalog. */
+  oneHotParams: number;
+  warnings: string[];
+  seconds: Record<string, number>;
+}
+
+const round = (lists: [number, number][][]) => lists.map((l) => l.map(([i, s]) => [i, Math.round(s * 1000) / 1000] as [number, number]));
+
+/** Recall@10 of int8 search against exact float32, and same-label precision@10 (float32), over up to `sample` queries. */
+export function measureEmbeddings(m: Float32Array, dims: number, labels: (number | undefined)[] | undefined, sample = 500) {
+  const q = quantizeInt8(m, dims);
+  const count = m.length / dims;
+  const step = Math.max(1, Math.floor(count / sample));
+  let recall = 0;
+  let hits = 0;
+  let queries = 0;
+  let labelled = 0;
+  for (let i = 0; i < count; i += step) {
+    const v = m.subarray(i * dims, (i + 1) * dims);
+    const exact = searchFloat32(m, dims, v, 10, (j) => j === i);
+    const ids = new Set(exact.map((n) => n.index));
+    recall += searchInt8(q, v, 10, (j) => j === i).filter((n) => ids.has(n.index)).length / Math.max(1, exact.length);
+    queries++;
+    if (labels && labels[i] !== undefined) {
+      hits += exact.filter((n) => labels[n.index] === labels[i]).length / Math.max(1, exact.length);
+      labelled++;
+    }
+  }
+  return { quantized: q, recall: recall / queries, precision: labelled ? hits / labelled : undefined };
+}
+
+/**
+ * Builds a bundle from a store's catalog, images and (optional) events, baskets and outfits.
+ * Everything is written to a temporary folder beside `out` and moved into place at the end, so a
+ * failed build leaves the previous bundle as it was.
+ */
+export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const progress = opts.progress ?? process.stderr.isTTY;
+  const seed = opts.seed ?? 7;
+  const seconds: Record<string, number> = {};
+  let t = performance.now();
+  const lap = (step: string) => {
+    const now = performance.now();
+    seconds[step] = Math.round(now - t) / 1000;
+    t = now;
+  };
+  const problems = new Problems();
+
+  // 1. Catalog.
+  const catalog = await readCatalog(opts.catalog, { urlTemplate: opts.urlTemplate });
+  log(`catalog: ${catalog.length} products from ${opts.catalog}`);
+  lap('catalog');
+
+  // 2. Image model and image embedding (with thumbnails).
+  const backend = await initNodeTf();
+  const model = await loadImageModel(opts.imageModel ?? DEFAULT_IMAGE_MODEL, { range: opts.imageModelRange, layer: opts.imageModelLayer, size: opts.imageSize });
+  log(`image model: ${opts.imageModel ?? 'MobileNetV2 (nsfwjs)'}, ${model.format}, input ${model.spec.size}×${model.spec.size} in [${model.spec.range.join(', ')}], TF.js ${backend} backend`);
+  const thumbMode = opts.thumbnails ?? 'auto';
+  const thumbOpts: ThumbnailOptions = { size: opts.thumbnailSize ?? 256, format: opts.thumbnailFormat ?? 'webp' };
+  const wantThumb = (it: CatalogItem) => thumbMode === 'all' || (thumbMode === 'auto' && !isUrl(it.image));
+  const step = await embedImages(
+    catalog.map((it) => it.image),
+    (i) => ({ file: opts.catalog, line: catalog[i]!.line }),
+    {
+      imagesDir: opts.images,
+      backbone: model.backbone,
+      modelKey: model.key,
+      cacheDir: opts.cacheDir,
+      thumbnails: thumbMode === 'none' ? undefined : thumbOpts,
+      problems,
+      onProgress: progress ? progressBar('embedding images') : undefined,
+    },
+  );
+  const keep = catalog.map((_, i) => i).filter((i) => step.features[i]);
+  if (!keep.length) throw new UserError(`no product image could be used (${problems.warnings()[0] ?? 'see above'})`);
+  const items = keep.map((i) => catalog[i]!);
+  const features = keep.map((i) => step.features[i]!);
+  log(`images: ${step.embedded} embedded, ${step.cached} from the cache, ${catalog.length - keep.length} unusable`);
+  lap('images');
+
+  // 3. Adapt to the catalog: a head trained on its categories (or a plain projection without them).
+  const dims = opts.dims ?? 64;
+  const categories = [...new Set(items.map((it) => it.category).filter((c): c is string => !!c))].sort();
+  const labelOf = new Map(categories.map((c, i) => [c, i]));
+  const labels = items.map((it) => (it.category ? labelOf.get(it.category) : undefined));
+  let head: tfl.LayersModel;
+  if (categories.length >= 2) {
+    const train = labels.map((l, i) => [l, i] as const).filter(([l]) => l !== undefined);
+    const trained = await trainProjectionHead(train.map(([, i]) => features[i]!), train.map(([l]) => l!), { dims, seed });
+    head = trained.head;
+    log(`projection head: ${features[0]!.length} → ${dims} dims, trained on ${train.length} products in ${categories.length} categories`);
+  } else {
+    head = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [features[0]!.length], units: dims, useBias: false, kernelInitializer: tfl.initializers.orthogonal({ seed }), name: 'embedding' })] });
+    log(`projection head: no categories to learn from — a random projection to ${dims} dims (similar items by raw visual likeness)`);
+  }
+  const embeddings = normalizeRows(applyRows(head, features), dims);
+  const measured = measureEmbeddings(embeddings, dims, categories.length >= 2 ? labels : undefined);
+  log(`embeddings: int8 recall@10 vs float32 ${measured.recall.toFixed(3)}${measured.precision !== undefined ? `; same-category precision@10 ${measured.precision.toFixed(3)}` : ''}`);
+  lap('head');
+
+  // 4. Sessions, baskets, outfits.
+  const index = new Map(items.map((it, i) => [it.id, i]));
+  const sessionData = opts.events
+    ? await readSessions(opts.events, { index, columns: opts.eventsColumns, gapMs: (opts.sessionGapMinutes ?? SESSION_GAP_MS / 60_000) * 60_000, problems })
+    : undefined;
+  const basketLists = opts.baskets ? await readBaskets(opts.baskets, { index, columns: opts.basketsColumns, problems }) : undefined;
+  const outfitLists = opts.outfits ? await readOutfits(opts.outfits, { index, problems }) : undefined;
+  const sessions = sessionData?.sessions ?? FrozenLists.of([]);
+  const positives = [basketLists, outfitLists, sessionData?.baskets].filter((x): x is FrozenLists => !!x && x.count > 0);
+  const positiveCount = positives.reduce((a, p) => a + p.count, 0);
+  if (sessionData) log(`events: ${sessionData.rows} rows → ${sessions.count} sessions, ${sessionData.views} views, ${sessionData.baskets.count} purchase baskets`);
+  if (basketLists) log(`baskets: ${basketLists.count} orders with two or more products`);
+  if (outfitLists) log(`outfits: ${outfitLists.count}`);
+  lap('events');
+
+  // 5. Goes with: co-occurrence in baskets and outfits (co-views when there are none), other categories only.
+  const k = opts.k ?? 20;
+  const score = opts.score ?? 'llr';
+  const otherCategory = (a: number, b: number) => !items[a]!.category || items[a]!.category !== items[b]!.category;
+  const transactions = positiveCount ? positives.flatMap((p) => [...p]) : [...sessions];
+  const complementary = cooccurrenceTopK(transactions, items.length, { k, score, minSupport: opts.minSupport ?? (positiveCount ? 1 : 2), accept: otherCategory });
+  const nextAfter = nextAfterTopK(sessions, items.length, k);
+  log(`goes with: ${score} over ${positiveCount ? `${positiveCount} baskets/outfits` : `${sessions.count} sessions (no baskets or outfits given)`}; ${complementary.filter((l) => l.length).length} products have a list`);
+  lap('cooccurrence');
+
+  // 6. Next-view model, its item table started from the visual embeddings.
+  const maxLength = 8;
+  const trainable = [...sessions].filter((s) => s.length > 1);
+  const nextModel = trainable.length
+    ? await trainNextView(trainable, items.length, {
+        maxLength, seed, dims, epochs: opts.epochs ?? 6, init: embeddings,
+        onEpoch: (e, loss) => log(`next-view model: epoch ${e + 1} loss ${loss.toFixed(3)}`),
+      })
+    : undefined;
+  const oneHotParams = 4 * items.length * items.length + 3 * items.length;
+  const nextViewParams = nextModel && countParams(nextModel);
+  if (nextViewParams) log(`next-view model: ${nextViewParams.toLocaleString('en')} parameters; seed §1's one-hot network would need ${oneHotParams.toLocaleString('en')}`);
+  lap('next-view');
+
+  // 7. Write the bundle next to its destination, then move it into place.
+  const out = resolve(opts.out);
+  const tmp = join(dirname(out), `.${basename(out)}.building-${process.pid}`);
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  try {
+    const w = new BundleWriter(tmp);
+    const thumbs = new BundleWriter(tmp);
+    const bundleItems: BundleItem[] = items.map((it, i) => {
+      const thumb = wantThumb(it) ? step.thumbnails[keep[i]!] : undefined;
+      const image = thumb ? thumbs.add(`images/${i}.${thumbOpts.format === 'jpeg' ? 'jpg' : 'webp'}`, thumb) : it.image;
+      return {
+        id: it.id, title: it.title, url: it.url, image,
+        ...(it.price !== undefined ? { price: it.price } : {}),
+        ...(it.currency ? { currency: it.currency } : {}),
+        ...(it.category ? { category: it.category } : {}),
+        ...(it.brand ? { brand: it.brand } : {}),
+        ...(it.inStock ? {} : { inStock: false }),
+      };
+    });
+    const save = async (dir: string, m: tfl.LayersModel): Promise<ModelRef> => {
+      const saved = await saveLayers(m, 'weights.bin');
+      return { model: w.add(`${dir}/model.json`, saved.json), weights: w.add(`${dir}/weights.bin`, saved.weights) };
+    };
+    const saveTensors = async (dir: string, enc: { header: object; data: Uint8Array }): Promise<ModelRef> => ({
+      model: w.add(`${dir}/model.json`, JSON.stringify(enc.header)),
+      weights: w.add(`${dir}/weights.bin`, enc.data),
+      format: 'tensors',
+    });
+    let backboneRef: ModelRef;
+    if (opts.linkImageModel) {
+      const from = dirname(resolve(opts.imageModel ?? DEFAULT_IMAGE_MODEL));
+      const rel = relative(out, from).split(sep).join('/');
+      backboneRef = { model: w.record(`${rel}/model.json`, new TextEncoder().encode(model.files.json)), weights: w.record(`${rel}/weights.bin`, model.files.weights), format: model.format };
+    } else {
+      backboneRef = { model: w.add('image-model/model.json', model.files.json), weights: w.add('image-model/weights.bin', model.files.weights), format: model.format };
+    }
+    const createdAt = opts.createdAt ?? (process.env.SOURCE_DATE_EPOCH ? new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000).toISOString() : undefined);
+    const manifest: Manifest = w.finish({
+      name: opts.name ?? basename(out),
+      ...(createdAt ? { createdAt } : {}),
+      items: { count: bundleItems.length, file: w.add('items.json', JSON.stringify(bundleItems)) },
+      ...(Object.keys(thumbs.listed()).length ? { assets: w.add('assets.json', JSON.stringify(thumbs.listed())) } : {}),
+      similar: {
+        dims, metric: 'cosine',
+        codes: w.add('embeddings.i8', new Uint8Array(measured.quantized.codes.buffer)),
+        scales: w.add('scales.f32', new Uint8Array(measured.quantized.scales.buffer)),
+      },
+      imageModel: {
+        backbone: backboneRef,
+        head: await save('image-head', head),
+        inputSize: model.spec.size,
+        ...(model.spec.range[0] !== 0 || model.spec.range[1] !== 1 ? { inputRange: [model.spec.range[0], model.spec.range[1]] } : {}),
+      },
+      complementary: { file: w.add('complementary.json', JSON.stringify(round(complementary))), method: score, k },
+      nextView: {
+        fallback: w.add('next-after.json', JSON.stringify(nextAfter)),
+        ...(nextModel ? { model: await saveTensors('next-view', await encodeNextView(nextModel, maxLength)) } : {}),
+        maxLength,
+      },
+    });
+    const old = `${out}.old-${process.pid}`;
+    const exists = await stat(out).then(() => true, () => false);
+    if (exists) await rename(out, old);
+    await rename(tmp, out);
+    if (exists) await rm(old, { recursive: true, force: true });
+    lap('write');
+    const bytes = Object.values(manifest.files).reduce((a, f) => a + f.bytes, 0);
+    const warnings = problems.warnings();
+    for (const wline of warnings) log(`warning: ${wline}`);
+    log(`wrote ${join(opts.out, 'manifest.json')}: ${bundleItems.length} products, ${Object.keys(manifest.files).length} files, ${(bytes / 1e6).toFixed(2)} MB`);
+    return {
+      items: bundleItems.length, dropped: catalog.length - keep.length, dims, int8Recall: measured.recall, categoryPrecision: measured.precision,
+      sessions: sessions.count, baskets: positiveCount, embedded: step.embedded, cachedImages: step.cached, bytes,
+      nextViewParams, oneHotParams, warnings, seconds,
+    };
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+

@@ -1,0 +1,173 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { buildBundle, type BundleOptions } from './bundle.js';
+import { EVENT_COLUMNS } from './events.js';
+import { BASKET_COLUMNS } from './baskets.js';
+import { UserError } from './problems.js';
+import { parseColumnSpec } from './table.js';
+
+const HELP = `vitrine — on-device product recommendations
+
+Usage:
+  vitrine bundle --catalog products.csv --images ./images --out models/mystore [options]
+  vitrine --version | --help
+
+vitrine bundle: a store's catalog, images and events in, a verified model bundle out.
+
+Inputs:
+  --catalog FILE          products: CSV, TSV or JSON lines (id, title, url, image, price,
+                          currency, category, brand, in_stock; other columns are kept)
+  --images DIR            folder that catalog image paths are relative to
+  --events FILE           browse log, CSV or TSV: session_id or user_id, product_id,
+                          timestamp, kind (view|cart|purchase)
+  --events-columns SPEC   other column names: session=SessionId,item=ItemId,time=Time,kind=Type
+                          (roles: session or user, item, time, kind)
+  --session-gap MINUTES   a pause this long starts a new session (default 30)
+  --baskets FILE          purchase log, one row per order line: order_id, product_id
+  --baskets-columns SPEC  other column names: order=OrderNo,item=Sku
+  --outfits FILE          JSON: lists of product ids that go together
+  --url-template T        product URL when the catalog has none: "/products/{id}"
+
+Output:
+  --out DIR               the bundle folder (replaced only when the build succeeds)
+  --name NAME             bundle name (default: the folder's name)
+  --thumbnails MODE       auto (default: for images given as files), all, none
+  --thumbnail-size PX     longest side of thumbnails (default 256)
+  --thumbnail-format F    webp (default) or jpeg
+
+Models:
+  --image-model FILE      a TF.js model.json (layers or graph) instead of the built-in MobileNetV2
+  --image-model-layer L   layers models: take features from this layer
+  --image-model-range R   pixel range the model expects: 0,1 (default), -1,1 or 0,255
+  --image-size PX         input side, for models whose input size is not fixed
+  --link-image-model      reference the image model where it lies instead of copying it in
+  --dims N                embedding dimensions (default 64)
+  --score S               goes-with scoring: llr (default), jaccard or count
+  --min-support N         pairs seen together fewer times are ignored
+  --epochs N              next-view model training epochs (default 6)
+  --seed N                random seed (default 7): same inputs and seed, same bundle
+
+Other:
+  --cache DIR             feature and thumbnail cache (default .cache/vitrine); re-runs only
+                          embed new or changed images
+  --no-progress           no progress bars
+  --debug                 show stack traces of internal errors
+`;
+
+const OPTIONS = {
+  catalog: { type: 'string' }, images: { type: 'string' }, events: { type: 'string' }, 'events-columns': { type: 'string' },
+  'session-gap': { type: 'string' }, baskets: { type: 'string' }, 'baskets-columns': { type: 'string' }, outfits: { type: 'string' },
+  'url-template': { type: 'string' }, out: { type: 'string' }, name: { type: 'string' }, thumbnails: { type: 'string' },
+  'thumbnail-size': { type: 'string' }, 'thumbnail-format': { type: 'string' }, 'image-model': { type: 'string' },
+  'image-model-layer': { type: 'string' }, 'image-model-range': { type: 'string' }, 'image-size': { type: 'string' },
+  'link-image-model': { type: 'boolean' }, dims: { type: 'string' }, score: { type: 'string' }, 'min-support': { type: 'string' },
+  epochs: { type: 'string' }, seed: { type: 'string' }, cache: { type: 'string' }, 'no-progress': { type: 'boolean' },
+  debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
+} as const;
+
+function int(name: string, v: string | undefined, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UserError(`--${name} ${v}: expected a whole number from ${min} to ${max}`);
+  return n;
+}
+
+function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T | undefined {
+  if (v === undefined) return undefined;
+  if (!allowed.includes(v as T)) throw new UserError(`--${name} ${v}: expected one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
+/** Turns the command line into bundle options; throws a UserError naming the bad flag. */
+export function parseBundleArgs(argv: string[]): BundleOptions & { help?: boolean; debug?: boolean } {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (e) {
+    throw new UserError(`${(e as Error).message.replace(/\. To specify.*$/s, '')} (see vitrine bundle --help)`);
+  }
+  const s = (k: string) => values[k] as string | undefined;
+  if (values.help) return { catalog: '', out: '', help: true };
+  if (!s('catalog')) throw new UserError('--catalog is required (see vitrine bundle --help)');
+  if (!s('out')) throw new UserError('--out is required: the folder to write the bundle to');
+  let range: [number, number] | undefined;
+  if (s('image-model-range')) {
+    const r = s('image-model-range')!.split(',').map(Number);
+    if (r.length !== 2 || r.some((x) => !Number.isFinite(x)) || r[0]! >= r[1]!) throw new UserError(`--image-model-range ${s('image-model-range')}: expected low,high such as 0,1 or -1,1`);
+    range = [r[0]!, r[1]!];
+  }
+  return {
+    catalog: s('catalog')!,
+    out: s('out')!,
+    images: s('images'),
+    events: s('events'),
+    eventsColumns: s('events-columns') ? parseColumnSpec(s('events-columns')!, Object.keys(EVENT_COLUMNS), '--events-columns') : undefined,
+    sessionGapMinutes: int('session-gap', s('session-gap'), 1, 60 * 24 * 7),
+    baskets: s('baskets'),
+    basketsColumns: s('baskets-columns') ? parseColumnSpec(s('baskets-columns')!, Object.keys(BASKET_COLUMNS), '--baskets-columns') : undefined,
+    outfits: s('outfits'),
+    urlTemplate: s('url-template'),
+    name: s('name'),
+    thumbnails: oneOf('thumbnails', s('thumbnails'), ['auto', 'all', 'none'] as const),
+    thumbnailSize: int('thumbnail-size', s('thumbnail-size'), 16, 2048),
+    thumbnailFormat: oneOf('thumbnail-format', s('thumbnail-format'), ['webp', 'jpeg'] as const),
+    imageModel: s('image-model'),
+    imageModelLayer: s('image-model-layer'),
+    imageModelRange: range,
+    imageSize: int('image-size', s('image-size'), 16, 1024),
+    linkImageModel: values['link-image-model'] as boolean | undefined,
+    dims: int('dims', s('dims'), 2, 1024),
+    score: oneOf('score', s('score'), ['llr', 'jaccard', 'count'] as const),
+    minSupport: int('min-support', s('min-support'), 1, 1_000_000),
+    epochs: int('epochs', s('epochs'), 0, 1000),
+    seed: int('seed', s('seed'), 0, 2 ** 31 - 1),
+    cacheDir: s('cache') ?? '.cache/vitrine',
+    progress: values['no-progress'] ? false : undefined,
+    debug: values.debug as boolean | undefined,
+  };
+}
+
+function version(): string {
+  const pkg = resolve(dirname(fileURLToPath(import.meta.url)), '../../package.json');
+  return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+}
+
+/** Runs the command line; resolves with the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const debug = argv.includes('--debug');
+  try {
+    if (!command || command === '--help' || command === '-h' || command === 'help') {
+      process.stdout.write(HELP);
+      return command ? 0 : 2;
+    }
+    if (command === '--version') {
+      process.stdout.write(`${version()}\n`);
+      return 0;
+    }
+    if (command !== 'bundle') throw new UserError(`unknown command "${command}" (commands: bundle; see vitrine --help)`);
+    const opts = parseBundleArgs(rest);
+    if (opts.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    const report = await buildBundle(opts);
+    const s = report.seconds;
+    process.stderr.write(`done in ${Object.values(s).reduce((a, b) => a + b, 0).toFixed(1)} s (${Object.entries(s).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')})\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof UserError) {
+      process.stderr.write(`vitrine: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`vitrine: internal error: ${(e as Error).message}\n${debug ? `${(e as Error).stack}\n` : 'Run again with --debug for details, and please report it.\n'}`);
+    return 1;
+  }
+}
+
+// Started as a program (bin/vitrine.js imports this module with the arguments).
+export async function run(): Promise<void> {
+  process.exitCode = await main(process.argv.slice(2));
+}
