@@ -28,6 +28,8 @@ export interface RowQuery {
   limit: number;
   /** Absolute URL of the product's image, embedded in the worker when the product is not in the bundle. */
   image?: string;
+  /** Title of a product that is not in the bundle (its words inform the goes-with row). */
+  title?: string;
   /** The page's URL: relative product URLs in the bundle (`/products/x`) resolve against it. */
   page?: string;
   backend?: BackendPreference;
@@ -41,6 +43,8 @@ export type RowBasis =
   | 'image'
   /** The bundle's complementary (goes-with) lists. */
   | 'complementary'
+  /** The pair model, for a product outside the bundle (from its image and title). */
+  | 'pair-model'
   /** The next-view model over this shopper's current session. */
   | 'session'
   /** No session yet: what shoppers most often view after this product. */

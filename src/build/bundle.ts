@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { BundleItem, Manifest, ModelRef } from '../bundle/format.js';
@@ -20,7 +20,11 @@ import { initNodeTf } from './node-tf.js';
 import { Problems, UserError } from './problems.js';
 import type { ColumnSpec } from './table.js';
 import { applyRows, trainProjectionHead } from './train-head.js';
+import { lintCategories, lintCsv } from './lint.js';
 import { countParams, trainNextView } from './train-next.js';
+import { trainPairModel, type TrainedPair } from './train-pair.js';
+import { titleBuckets } from '../recommend/text.js';
+import { topIndices } from '../recommend/select.js';
 
 export interface BundleOptions {
   catalog: string;
@@ -57,6 +61,8 @@ export interface BundleOptions {
   cacheDir?: string;
   urlTemplate?: string;
   name?: string;
+  /** Write the catalog lint (products whose images contradict their category) to this CSV file. */
+  lint?: string;
   /** Bundle creation time (ISO); default from SOURCE_DATE_EPOCH, else none: builds are reproducible. */
   createdAt?: string;
   log?: (line: string) => void;
@@ -83,6 +89,9 @@ export interface BuildReport {
   warnings: string[];
   seconds: Record<string, number>;
 }
+
+/** Hash buckets for title words in the pair model. */
+const PAIR_BUCKETS = 1024;
 
 const round = (lists: [number, number][][]) => lists.map((l) => l.map(([i, s]) => [i, Math.round(s * 1000) / 1000] as [number, number]));
 
@@ -174,6 +183,12 @@ export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
     head = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [features[0]!.length], units: dims, useBias: false, kernelInitializer: tfl.initializers.orthogonal({ seed }), name: 'embedding' })] });
     log(`projection head: no categories to learn from — a random projection to ${dims} dims (similar items by raw visual likeness)`);
   }
+  if (opts.lint) {
+    if (categories.length < 2) throw new UserError('--lint needs a catalog with at least two categories');
+    const rows = await lintCategories(items, features, categories, { dims, seed });
+    await writeFile(opts.lint, lintCsv(rows));
+    log(`catalog lint: ${rows.length} products whose image says another category → ${opts.lint}`);
+  }
   const embeddings = normalizeRows(applyRows(head, features), dims);
   const measured = measureEmbeddings(embeddings, dims, categories.length >= 2 ? labels : undefined);
   log(`embeddings: int8 recall@10 vs float32 ${measured.recall.toFixed(3)}${measured.precision !== undefined ? `; same-category precision@10 ${measured.precision.toFixed(3)}` : ''}`);
@@ -203,6 +218,36 @@ export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
   const nextAfter = nextAfterTopK(sessions, items.length, k);
   log(`goes with: ${score} over ${positiveCount ? `${positiveCount} baskets/outfits` : `${sessions.count} sessions (no baskets or outfits given)`}; ${complementary.filter((l) => l.length).length} products have a list`);
   lap('cooccurrence');
+
+  // 5b. The pair model (seed §3): learns "goes with" from baskets and outfits, and fills the lists
+  // of products with little or no co-occurrence (cold start) with its best other-category picks.
+  let pair: TrainedPair | undefined;
+  if (positiveCount) {
+    pair = await trainPairModel(
+      {
+        visual: embeddings, visualDims: dims,
+        categories: Int32Array.from(labels, (l) => (l === undefined ? 0 : l + 1)), categoryCount: categories.length,
+        words: items.map((it) => titleBuckets(it.title, it.brand, PAIR_BUCKETS, it.attributes)),
+        positives: transactions,
+        accept: otherCategory,
+      },
+      { buckets: PAIR_BUCKETS, seed, onEpoch: (e, loss) => progress && log(`pair model: epoch ${e + 1} loss ${loss.toFixed(3)}`) },
+    );
+    let filled = 0;
+    complementary.forEach((list, i) => {
+      if (list.length >= k) return;
+      const scores = pair!.scoreAgainst(i);
+      // Only in-stock products of another category, not already listed (NaN is never picked).
+      items.forEach((it, j) => {
+        if (!it.inStock || !otherCategory(i, j)) scores[j] = NaN;
+      });
+      const picks = topIndices(scores, k - list.length, new Set([i, ...list.map(([j]) => j)]));
+      for (const p of picks) list.push([p.index, p.score]);
+      if (picks.length) filled++;
+    });
+    log(`pair model: ${pair.pairs} positive pairs; held-out AUC ${pair.auc.toFixed(3)} against random and same-category products; filled ${filled} short goes-with lists`);
+  }
+  lap('pair-model');
 
   // 6. Next-view model, its item table started from the visual embeddings.
   const maxLength = 8;
@@ -272,7 +317,10 @@ export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
         inputSize: model.spec.size,
         ...(model.spec.range[0] !== 0 || model.spec.range[1] !== 1 ? { inputRange: [model.spec.range[0], model.spec.range[1]] } : {}),
       },
-      complementary: { file: w.add('complementary.json', JSON.stringify(round(complementary))), method: score, k },
+      complementary: {
+        file: w.add('complementary.json', JSON.stringify(round(complementary))), method: score, k,
+        ...(pair ? { pairModel: await saveTensors('pair-model', pair) } : {}),
+      },
       nextView: {
         fallback: w.add('next-after.json', JSON.stringify(nextAfter)),
         ...(nextModel ? { model: await saveTensors('next-view', await encodeNextView(nextModel, maxLength)) } : {}),

@@ -48,6 +48,8 @@ Models:
   --min-support N         pairs seen together fewer times are ignored
   --epochs N              next-view model training epochs (default 6)
   --seed N                random seed (default 7): same inputs and seed, same bundle
+  --lint FILE             also write a CSV of products whose image says another category
+                          than the catalog gives (most confident first), to fix catalog errors
 
 Other:
   --cache DIR             feature and thumbnail cache (default .cache/vitrine); re-runs only
@@ -63,7 +65,7 @@ const OPTIONS = {
   'thumbnail-size': { type: 'string' }, 'thumbnail-format': { type: 'string' }, 'image-model': { type: 'string' },
   'image-model-layer': { type: 'string' }, 'image-model-range': { type: 'string' }, 'image-size': { type: 'string' },
   'link-image-model': { type: 'boolean' }, dims: { type: 'string' }, score: { type: 'string' }, 'min-support': { type: 'string' },
-  epochs: { type: 'string' }, seed: { type: 'string' }, cache: { type: 'string' }, 'no-progress': { type: 'boolean' },
+  epochs: { type: 'string' }, seed: { type: 'string' }, lint: { type: 'string' }, cache: { type: 'string' }, 'no-progress': { type: 'boolean' },
   debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
 } as const;
 
@@ -123,6 +125,7 @@ export function parseBundleArgs(argv: string[]): BundleOptions & { help?: boolea
     minSupport: int('min-support', s('min-support'), 1, 1_000_000),
     epochs: int('epochs', s('epochs'), 0, 1000),
     seed: int('seed', s('seed'), 0, 2 ** 31 - 1),
+    lint: s('lint'),
     cacheDir: s('cache') ?? '.cache/vitrine',
     progress: values['no-progress'] ? false : undefined,
     debug: values.debug as boolean | undefined,

@@ -46,10 +46,15 @@ async function readCached(path: string | undefined): Promise<Buffer | undefined>
   }
 }
 
-/** Writes via a temporary name, so an interrupted build never leaves half a cache file. */
+let tmpCounter = 0;
+
+/**
+ * Writes via a temporary name, so an interrupted build never leaves half a cache file. Names are
+ * unique per write: two products with the same image write the same entry at the same time.
+ */
 async function writeCached(path: string | undefined, bytes: Uint8Array): Promise<void> {
   if (!path) return;
-  const tmp = `${path}.${process.pid}.tmp`;
+  const tmp = `${path}.${process.pid}.${tmpCounter++}.tmp`;
   await writeFile(tmp, bytes);
   await rename(tmp, path);
 }

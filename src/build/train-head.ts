@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { createRng } from '../recommend/rng.js';
+import { createRng, type Rng } from '../recommend/rng.js';
+import { matMul } from '../model/next-view.js';
+import { weightedSoftmaxCrossEntropy } from './train-next.js';
 
 export interface HeadOptions {
   /** Embedding dimension shipped in the bundle. */
@@ -18,8 +20,9 @@ export interface HeadOptions {
 export interface TrainedHead {
   /** Backbone features in, `dims`-d embedding out (unnormalised; the browser normalises as the builder does). */
   head: tfl.LayersModel;
-  /** Backbone features in, class probabilities out: the catalog lint's category predictions. */
-  classifier: tfl.LayersModel;
+  /** Class probabilities for backbone features: the catalog lint's category predictions. */
+  classify(features: readonly Float32Array[]): Float32Array;
+  dispose(): void;
 }
 
 /** Row-major matrix from equal-length rows. */
@@ -30,62 +33,82 @@ export function concatRows(rows: readonly Float32Array[]): Float32Array {
   return m;
 }
 
+const glorot = (rng: Rng, rows: number, cols: number) => Float32Array.from({ length: rows * cols }, () => (rng.next() * 2 - 1) * Math.sqrt(6 / (rows + cols)));
+
 /**
  * Adapts the generic backbone to the catalog (seed §3, "retrain for another objective"): a small
  * classifier over frozen backbone features learns the catalog's own categories; its penultimate
- * layer is the product embedding. Trained with a seeded loop (TF.js's `fit` shuffles with
- * `Math.random`), so the same inputs give the same weights.
+ * layer is the product embedding. Trained with TF.js core ops, a seeded loop and the fast matMul
+ * (tf.layers' Dense gradients take wasm's slow transposed path); the weights then go into a
+ * tf.layers model, which the bundle stores and the browser loads.
  */
 export async function trainProjectionHead(features: readonly Float32Array[], labels: readonly number[], opts: HeadOptions): Promise<TrainedHead> {
   const seed = opts.seed ?? 1;
+  const rng = createRng(seed);
   const classes = Math.max(...labels) + 1;
   const inDims = features[0]!.length;
-  const init = (n: number) => tfl.initializers.glorotUniform({ seed: seed + n });
-  const reg = () => tfl.regularizers.l2({ l2: opts.l2 ?? 1e-4 });
-  const input = tfl.input({ shape: [inDims], name: 'features' });
-  const hidden = tfl.layers.dense({ units: opts.hidden ?? 256, activation: 'relu', name: 'head_hidden', kernelInitializer: init(1), kernelRegularizer: reg() }).apply(input) as tfl.SymbolicTensor;
-  const embedding = tfl.layers.dense({ units: opts.dims, name: 'embedding', kernelInitializer: init(2), kernelRegularizer: reg() }).apply(hidden) as tfl.SymbolicTensor;
-  const probs = tfl.layers.dense({ units: classes, activation: 'softmax', name: 'classes', kernelInitializer: init(3) }).apply(embedding) as tfl.SymbolicTensor;
-  const classifier = tfl.model({ inputs: input, outputs: probs, name: 'vitrine_classifier' });
+  const hidden = opts.hidden ?? 256;
+  const v = (values: Float32Array, shape: number[]) => tf.variable(tf.tensor(values, shape), true);
+  const W1 = v(glorot(rng, inDims, hidden), [inDims, hidden]);
+  const b1 = v(new Float32Array(hidden), [hidden]);
+  const W2 = v(glorot(rng, hidden, opts.dims), [hidden, opts.dims]);
+  const b2 = v(new Float32Array(opts.dims), [opts.dims]);
+  const W3 = v(glorot(rng, opts.dims, classes), [opts.dims, classes]);
+  const b3 = v(new Float32Array(classes), [classes]);
+  const embed = (x: tf.Tensor2D) => tf.add(matMul(tf.relu(tf.add(matMul(x, W1 as tf.Tensor2D), b1)) as tf.Tensor2D, W2 as tf.Tensor2D), b2) as tf.Tensor2D;
+  const logits = (x: tf.Tensor2D) => tf.add(matMul(embed(x), W3 as tf.Tensor2D), b3) as tf.Tensor2D;
 
   const n = features.length;
   const x = tf.tensor2d(concatRows(features), [n, inDims]);
-  const y = tf.tensor1d(Int32Array.from(labels), 'int32');
+  const y = tf.oneHot(tf.tensor1d(Int32Array.from(labels), 'int32'), classes);
   const optimizer = tf.train.adam(opts.learningRate ?? 1e-3);
-  const rng = createRng(seed);
-  const batchSize = opts.batchSize ?? 64;
+  const batchSize = opts.batchSize ?? 128;
+  const l2 = opts.l2 ?? 1e-4;
+  // Small catalogs need passes over the data; large ones get enough from fewer: about 2,500 steps.
+  const epochs = opts.epochs ?? Math.max(5, Math.min(60, Math.round((2500 * batchSize) / n)));
   const order = Int32Array.from({ length: n }, (_, i) => i);
   try {
-    for (let epoch = 0; epoch < (opts.epochs ?? 40); epoch++) {
+    for (let epoch = 0; epoch < epochs; epoch++) {
       for (let i = n - 1; i > 0; i--) {
         const j = rng.int(i + 1);
         [order[i], order[j]] = [order[j]!, order[i]!];
       }
       let total = 0;
       for (let s = 0; s < n; s += batchSize) {
-        const idx = tf.tensor1d(order.subarray(s, Math.min(n, s + batchSize)), 'int32');
-        const loss = optimizer.minimize(() =>
-          tf.tidy(() => {
-            const xb = tf.gather(x, idx);
-            const yb = tf.oneHot(tf.gather(y, idx), classes);
-            const p = classifier.apply(xb, { training: true }) as tf.Tensor;
-            const ce = tf.losses.softmaxCrossEntropy(yb, tf.log(tf.clipByValue(p, 1e-7, 1)));
-            const penalty = classifier.losses.length ? tf.addN(classifier.losses.map((l) => (typeof l === 'function' ? l() : l)) as tf.Scalar[]) : tf.scalar(0);
-            return tf.add(ce, penalty) as tf.Scalar;
-          }),
-        true);
-        total += (await loss!.data())[0]! * (Math.min(n, s + batchSize) - s);
-        loss!.dispose();
-        idx.dispose();
+        const m = Math.min(batchSize, n - s);
+        const idx = tf.tensor1d(order.subarray(s, s + m), 'int32');
+        const xb = tf.gather(x, idx) as tf.Tensor2D;
+        const yb = tf.gather(y, idx) as tf.Tensor2D;
+        const ones = tf.ones([m]) as tf.Tensor1D;
+        const loss = optimizer.minimize(
+          () => tf.add(weightedSoftmaxCrossEntropy(logits(xb), yb, ones), tf.mul(l2, tf.add(tf.sum(tf.square(W1)), tf.sum(tf.square(W2))))) as tf.Scalar,
+          true,
+          [W1, b1, W2, b2, W3, b3],
+        )!;
+        total += (await loss.data())[0]! * m;
+        tf.dispose([loss, idx, xb, yb, ones]);
       }
       opts.onEpoch?.(epoch, total / n);
     }
   } finally {
-    x.dispose();
-    y.dispose();
+    tf.dispose([x, y]);
     optimizer.dispose();
   }
-  return { head: tfl.model({ inputs: input, outputs: embedding, name: 'vitrine_head' }), classifier };
+  const head = tfl.sequential({
+    name: 'vitrine_head',
+    layers: [
+      tfl.layers.dense({ inputShape: [inDims], units: hidden, activation: 'relu', name: 'head_hidden' }),
+      tfl.layers.dense({ units: opts.dims, name: 'embedding' }),
+    ],
+  });
+  head.layers[0]!.setWeights([W1, b1]);
+  head.layers[1]!.setWeights([W2, b2]);
+  return {
+    head,
+    classify: (rows) =>
+      tf.tidy(() => tf.softmax(logits(tf.tensor2d(concatRows(rows), [rows.length, inDims]))).dataSync() as Float32Array),
+    dispose: () => tf.dispose([W1, b1, W2, b2, W3, b3]),
+  };
 }
 
 /** Runs a features-in model over rows in batches; returns its outputs row-major. */

@@ -62,7 +62,13 @@ export interface Manifest {
     inputSize: number;
     inputRange?: InputRange;
   };
-  complementary?: { file: string; method: 'llr' | 'jaccard' | 'count'; k: number };
+  complementary?: {
+    file: string;
+    method: 'llr' | 'jaccard' | 'count';
+    k: number;
+    /** The pair model (seed §3) that filled short lists; the worker uses it for products outside the bundle. */
+    pairModel?: ModelRef;
+  };
   nextView?: {
     /** Top-k lists of what is most often viewed right after each item (no-history fallback). */
     fallback: string;
@@ -165,6 +171,7 @@ export function validateManifest(raw: unknown, file = 'manifest.json'): Manifest
     if (!isObj(c)) return fail('complementary', 'is not an object');
     listed('complementary.file', c.file);
     if (!['llr', 'jaccard', 'count'].includes(c.method as string)) fail('complementary.method', 'must be llr, jaccard or count');
+    if (c.pairModel !== undefined) model('complementary.pairModel', c.pairModel, ['tensors']);
   }
   if (raw.nextView !== undefined) {
     const n = raw.nextView;

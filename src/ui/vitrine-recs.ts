@@ -142,7 +142,7 @@ export class VitrineRecsElement extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    const inputs = ['src', 'product', 'rows', 'limit', 'image', 'backendPreference', 'history'] as const;
+    const inputs = ['src', 'product', 'rows', 'limit', 'image', 'productTitle', 'backendPreference', 'history'] as const;
     if (inputs.some((p) => changed.has(p))) this.load();
   }
 
@@ -202,7 +202,7 @@ export class VitrineRecsElement extends LitElement {
     }
     for (const row of config.rows) {
       (row === 'next' ? recorded : Promise.resolve())
-        .then(() => engine.recommend({ src, row, product, limit, image, backend, page: document.baseURI }))
+        .then(() => engine.recommend({ src, row, product, limit, image, title: this.productTitle, backend, page: document.baseURI }))
         .then(
           (result) => this.settle(generation, row, { status: 'done', result }),
           (e: Error) => {

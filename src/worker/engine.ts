@@ -9,6 +9,8 @@ import { openHistory, validateEvent } from '../store/history.js';
 import type { BackendInfo, BackendPreference, EngineApi, Recommendation, RowKind, RowQuery, RowResult } from '../protocol.js';
 import type { ImageEmbedder, NextViewModel } from '../model/runtime.js';
 import { fetchPixels } from './image.js';
+import { PairModel } from '../model/pair-model.js';
+import { titleBuckets } from '../recommend/text.js';
 
 type Runtime = typeof import('../model/runtime.js');
 
@@ -75,9 +77,25 @@ export function createEngine(opts: EngineOptions): EngineApi {
   const toItems = (b: OpenBundle, hits: { index: number; score: number }[], q: RowQuery): Recommendation[] =>
     hits.map((h) => recommendation(b, h.index, h.score, q.page)).filter((r): r is Recommendation => !!r).slice(0, q.limit);
 
-  async function similar(q: RowQuery, b: OpenBundle): Promise<RowResult> {
+  /** The unit-length embedding of a product's image, computed in the worker by the bundle's image model. */
+  async function imageVector(q: RowQuery, b: OpenBundle): Promise<{ vector: Float32Array; backend: BackendInfo } | undefined> {
     const { similar: s, imageModel } = b.bundle.manifest;
-    if (!s) return { row: 'similar', basis: 'embedding', items: [] };
+    if (!q.image || !imageModel || !s) return undefined;
+    const { rt, backend } = await tf(q.backend);
+    const embedder = await once<ImageEmbedder>(b.models, 'image', async () => {
+      const [backbone, head] = await Promise.all([b.bundle.model(imageModel.backbone), b.bundle.model(imageModel.head)]);
+      const spec = { size: imageModel.inputSize, range: imageModel.inputRange ?? ([0, 1] as const) };
+      return rt.ImageEmbedder.load(await rt.Backbone.load(backbone, imageModel.backbone.format === 'graph' ? 'graph' : 'layers', spec), head);
+    });
+    if (embedder.dims !== s.dims) throw new BundleError(imageModel.head.model, `gives ${embedder.dims}-d embeddings, similar.dims is ${s.dims}`);
+    const image = q.image;
+    const vector = once(imageVectors, `${b.bundle.url} ${image}`, () => fetchPixels(image).then((px) => embedder.embed([px])));
+    if (imageVectors.size > IMAGE_CACHE_SIZE) imageVectors.delete(imageVectors.keys().next().value!);
+    return { vector: await vector, backend };
+  }
+
+  async function similar(q: RowQuery, b: OpenBundle): Promise<RowResult> {
+    if (!b.bundle.manifest.similar) return { row: 'similar', basis: 'embedding', items: [] };
     const matrix = await b.bundle.embeddings();
     const self = b.index.get(q.product);
     // Over-fetch a little: items with unusable URLs are dropped after the search.
@@ -86,28 +104,48 @@ export function createEngine(opts: EngineOptions): EngineApi {
       const hits = searchInt8(matrix, dequantizeRow(matrix, self), k, (j) => j === self);
       return { row: 'similar', basis: 'embedding', items: toItems(b, hits, q) };
     }
-    if (!q.image || !imageModel) return { row: 'similar', basis: 'image', items: [] };
-    const { rt, backend } = await tf(q.backend);
-    const embedder = await once<ImageEmbedder>(b.models, 'image', async () => {
-      const [backbone, head] = await Promise.all([b.bundle.model(imageModel.backbone), b.bundle.model(imageModel.head)]);
-      const spec = { size: imageModel.inputSize, range: imageModel.inputRange ?? ([0, 1] as const) };
-      return rt.ImageEmbedder.load(await rt.Backbone.load(backbone, imageModel.backbone.format === 'graph' ? 'graph' : 'layers', spec), head);
-    });
-    if (embedder.dims !== s.dims) throw new Error(`bundle ${b.bundle.url}: the image model gives ${embedder.dims}-d embeddings, similar.dims is ${s.dims}`);
-    const image = q.image;
-    const vector = once(imageVectors, `${b.bundle.url} ${image}`, () => fetchPixels(image).then((px) => embedder.embed([px])));
-    if (imageVectors.size > IMAGE_CACHE_SIZE) imageVectors.delete(imageVectors.keys().next().value!);
-    const hits = searchInt8(matrix, await vector, k);
-    return { row: 'similar', basis: 'image', items: toItems(b, hits, q), backend };
+    const embedded = await imageVector(q, b);
+    if (!embedded) return { row: 'similar', basis: 'image', items: [] };
+    const hits = searchInt8(matrix, embedded.vector, k);
+    return { row: 'similar', basis: 'image', items: toItems(b, hits, q), backend: embedded.backend };
   }
 
   async function complementary(q: RowQuery, b: OpenBundle): Promise<RowResult> {
     const c = b.bundle.manifest.complementary;
     const self = b.index.get(q.product);
-    if (!c || self === undefined) return { row: 'complementary', basis: 'complementary', items: [] };
-    const list = (await b.bundle.topK(c.file))[self]!;
-    const hits = list.filter(([j]) => j !== self).map(([index, score]) => ({ index, score }));
-    return { row: 'complementary', basis: 'complementary', items: toItems(b, hits, q) };
+    if (!c) return { row: 'complementary', basis: 'complementary', items: [] };
+    if (self !== undefined) {
+      const list = (await b.bundle.topK(c.file))[self]!;
+      const hits = list.filter(([j]) => j !== self).map(([index, score]) => ({ index, score }));
+      return { row: 'complementary', basis: 'complementary', items: toItems(b, hits, q) };
+    }
+    // Not in the bundle: the pair model scores the catalog against the product's image and title.
+    const ref = c.pairModel;
+    const embedded = ref && (await imageVector(q, b));
+    if (!ref || !embedded) return { row: 'complementary', basis: 'pair-model', items: [] };
+    const pm = await once<PairModel>(b.models, 'pair', async () => {
+      const { header, weights } = await b.bundle.tensors(ref);
+      try {
+        return PairModel.load(header, weights, b.items.length, ref.model);
+      } catch (e) {
+        throw new BundleError(ref.model, (e as Error).message.replace(`${ref.model}: `, ''));
+      }
+    });
+    // Its category: the commonest among its nearest catalog neighbours.
+    const near = searchInt8(await b.bundle.embeddings(), embedded.vector, 10);
+    const votes = new Map<string, number>();
+    for (const n of near) {
+      const cat = b.items[n.index]!.category;
+      if (cat) votes.set(cat, (votes.get(cat) ?? 0) + 1);
+    }
+    const category = [...votes].sort((x, y) => y[1] - x[1])[0]?.[0];
+    const categories = [...new Set(b.items.map((it) => it.category).filter((x): x is string => !!x))].sort();
+    const leg = pm.leg(embedded.vector, category === undefined ? 0 : categories.indexOf(category) + 1, titleBuckets(q.title ?? '', undefined, pm.dims.buckets));
+    const scores = new Float32Array(b.items.length);
+    b.items.forEach((it, j) => {
+      scores[j] = it.category === category || it.inStock === false ? NaN : pm.score(leg, pm.catalogLeg(j));
+    });
+    return { row: 'complementary', basis: 'pair-model', items: toItems(b, topIndices(scores, q.limit + 4), q), backend: embedded.backend };
   }
 
   async function next(q: RowQuery, b: OpenBundle): Promise<RowResult> {

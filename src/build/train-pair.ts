@@ -1,0 +1,223 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { matMul } from '../model/next-view.js';
+import { PAIR_KIND, PAIR_TENSORS, type PairDims } from '../model/pair-model.js';
+import { decodeTensors, encodeTensors, type NamedTensor, type TensorHeader } from '../model/tensor-file.js';
+import { createRng, type Rng } from '../recommend/rng.js';
+
+export interface PairData {
+  /** Unit-length image embeddings, `items × visualDims`, row-major. */
+  visual: Float32Array;
+  visualDims: number;
+  /** Per item, its category as 1-based index (0: none). */
+  categories: Int32Array;
+  categoryCount: number;
+  /** Per item, its title's hashed word buckets. */
+  words: readonly (readonly number[])[];
+  /** Baskets and outfits: lists of items that go together. */
+  positives: Iterable<ArrayLike<number>>;
+  /** Which pairs of a list count as positives (the goes-with row shows other categories only). */
+  accept?: (a: number, b: number) => boolean;
+}
+
+export interface PairOptions {
+  buckets: number;
+  seed?: number;
+  epochs?: number;
+  categoryDims?: number;
+  wordDims?: number;
+  legDims?: number;
+  mergeDims?: number;
+  /** Longer baskets/outfits contribute pairs among their first this-many items. */
+  maxListLength?: number;
+  maxPairs?: number;
+  onEpoch?: (epoch: number, loss: number) => void;
+}
+
+export interface TrainedPair {
+  header: TensorHeader;
+  data: Uint8Array;
+  /** Held-out positive pairs against random and same-category negatives: area under the ROC curve. */
+  auc: number;
+  pairs: number;
+  /** Scores every catalog item against item `i` (TF.js, batched), from the stored weights. */
+  scoreAgainst(i: number): Float32Array;
+  dispose(): void;
+}
+
+/** Area under the ROC curve of positive vs negative scores (ties count half). */
+export function auc(positive: ArrayLike<number>, negative: ArrayLike<number>): number {
+  const all = [...Array.from(positive, (s) => [s, 1] as const), ...Array.from(negative, (s) => [s, 0] as const)].sort((a, b) => a[0] - b[0]);
+  let rankSum = 0;
+  for (let i = 0; i < all.length; ) {
+    let j = i;
+    while (j < all.length && all[j]![0] === all[i]![0]) j++;
+    const avgRank = (i + j + 1) / 2;
+    for (let k = i; k < j; k++) if (all[k]![1]) rankSum += avgRank;
+    i = j;
+  }
+  const p = positive.length;
+  const n = negative.length;
+  return p && n ? (rankSum - (p * (p + 1)) / 2) / (p * n) : NaN;
+}
+
+/** Words (and attributes) per product the model reads; the rest are ignored. */
+const MAX_TOKENS = 32;
+
+const glorot = (rng: Rng, rows: number, cols: number) => Float32Array.from({ length: rows * cols }, () => (rng.next() * 2 - 1) * Math.sqrt(6 / (rows + cols)));
+
+/**
+ * Trains the pair model on basket/outfit positives, each against a random product and a product
+ * of the partner's own category (so "goes with" learns to differ from "looks like"). Seeded.
+ */
+export async function trainPairModel(data: PairData, opts: PairOptions): Promise<TrainedPair> {
+  const rng = createRng((opts.seed ?? 1) + 303);
+  const N = data.categories.length;
+  const dims: PairDims = {
+    visual: data.visualDims, categories: data.categoryCount, category: opts.categoryDims ?? 8, buckets: opts.buckets,
+    words: opts.wordDims ?? 16, leg: opts.legDims ?? 32, merge: opts.mergeDims ?? 32,
+  };
+
+  // Positive pairs; every tenth (by a hash of the pair) is held out to measure the model.
+  const maxLen = opts.maxListLength ?? 20;
+  const train: [number, number][] = [];
+  const held: [number, number][] = [];
+  const seen = new Set<number>();
+  for (const list of data.positives) {
+    const n = Math.min(list.length, maxLen);
+    for (let a = 0; a < n; a++) {
+      for (let b = a + 1; b < n; b++) {
+        const [x, y] = list[a]! < list[b]! ? [list[a]!, list[b]!] : [list[b]!, list[a]!];
+        if (x === y || seen.has(x * N + y) || (data.accept && !data.accept(x, y))) continue;
+        seen.add(x * N + y);
+        (((x * 2654435761) ^ (y * 40503)) >>> 0) % 10 === 0 ? held.push([x, y]) : train.push([x, y]);
+      }
+    }
+  }
+  const maxPairs = opts.maxPairs ?? 300_000;
+  const positives = train.length > maxPairs ? train.filter((_, i) => Math.floor((i * maxPairs) / train.length) !== Math.floor(((i - 1) * maxPairs) / train.length)) : train;
+
+  const byCategory = new Map<number, number[]>();
+  data.categories.forEach((c, i) => c && (byCategory.get(c) ?? byCategory.set(c, []).get(c)!).push(i));
+  const sameCategoryAs = (b: number): number => {
+    const pool = byCategory.get(data.categories[b]!);
+    return pool && pool.length > 1 ? pool[rng.int(pool.length)]! : rng.int(N);
+  };
+
+  // Constant inputs: image embeddings, categories, and each product's word buckets as a padded
+  // index list (bucket `buckets` is a zero row), averaged after the lookup.
+  const V = tf.tensor2d(data.visual, [N, dims.visual]);
+  const C = tf.tensor1d(data.categories, 'int32');
+  const T = Math.max(1, Math.min(MAX_TOKENS, ...data.words.map((ws) => ws.length)));
+  const tokens = new Int32Array(N * T).fill(dims.buckets);
+  const counts = new Float32Array(N);
+  data.words.forEach((ws, i) => {
+    const n = Math.min(T, ws.length);
+    for (let k = 0; k < n; k++) tokens[i * T + k] = ws[k]!;
+    counts[i] = Math.max(1, n);
+  });
+  const Tok = tf.tensor2d(tokens, [N, T], 'int32');
+  const Cnt = tf.tensor2d(counts, [N, 1]);
+  const zeroRow = tf.zeros([1, dims.words]);
+
+  const input = dims.visual + dims.category + dims.words;
+  const v = (values: Float32Array, shape: number[]) => tf.variable(tf.tensor(values, shape), true);
+  const w = {
+    catTable: v(Float32Array.from({ length: (dims.categories + 1) * dims.category }, () => (rng.next() * 2 - 1) * 0.1), [dims.categories + 1, dims.category]),
+    wordTable: v(Float32Array.from({ length: dims.buckets * dims.words }, () => (rng.next() * 2 - 1) * 0.1), [dims.buckets, dims.words]),
+    legW: v(glorot(rng, input, dims.leg), [input, dims.leg]),
+    legB: v(new Float32Array(dims.leg), [dims.leg]),
+    m1W: v(glorot(rng, 3 * dims.leg, dims.merge), [3 * dims.leg, dims.merge]),
+    m1B: v(new Float32Array(dims.merge), [dims.merge]),
+    m2W: v(glorot(rng, dims.merge, 1), [dims.merge, 1]),
+    m2B: v(new Float32Array(1), [1]),
+  };
+  const legs = (idx: tf.Tensor1D): tf.Tensor2D => {
+    const text = tf.div(tf.sum(tf.gather(tf.concat([w.wordTable, zeroRow], 0), tf.gather(Tok, idx)), 1), tf.gather(Cnt, idx));
+    const x = tf.concat([tf.gather(V, idx), tf.gather(w.catTable, tf.gather(C, idx)), text], 1) as tf.Tensor2D;
+    return tf.relu(tf.add(matMul(x, w.legW as tf.Tensor2D), w.legB)) as tf.Tensor2D;
+  };
+  const merge = (a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D => {
+    const m = tf.concat([tf.add(a, b), tf.mul(a, b), tf.abs(tf.sub(a, b))], 1) as tf.Tensor2D;
+    const h = tf.relu(tf.add(matMul(m, w.m1W as tf.Tensor2D), w.m1B)) as tf.Tensor2D;
+    return tf.reshape(tf.add(matMul(h, w.m2W as tf.Tensor2D), w.m2B), [-1]) as tf.Tensor1D;
+  };
+
+  const optimizer = tf.train.adam(3e-3);
+  const vars = Object.values(w);
+  const batch = 512;
+  const order = Int32Array.from({ length: positives.length }, (_, i) => i);
+  try {
+    // Small catalogs need many passes; large ones get enough from fewer: about 1,500 steps.
+    const epochs = opts.epochs ?? Math.max(4, Math.min(150, Math.round((1500 * batch) / Math.max(1, positives.length))));
+    for (let epoch = 0; epoch < epochs && positives.length; epoch++) {
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = rng.int(i + 1);
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      let total = 0;
+      for (let s = 0; s < order.length; s += batch) {
+        const m = Math.min(batch, order.length - s);
+        // Each positive (a, b) with a random partner and a same-category partner for a: labels 1, 0, 0.
+        const left = new Int32Array(3 * m);
+        const right = new Int32Array(3 * m);
+        const labels = new Float32Array(3 * m);
+        for (let k = 0; k < m; k++) {
+          const [a, b] = positives[order[s + k]!]!;
+          left.set([a, a, a], 3 * k);
+          right.set([b, rng.int(N), sameCategoryAs(b)], 3 * k);
+          labels[3 * k] = 1;
+        }
+        const [l, r, y] = [tf.tensor1d(left, 'int32'), tf.tensor1d(right, 'int32'), tf.tensor1d(labels)];
+        const loss = optimizer.minimize(() => tf.losses.sigmoidCrossEntropy(y, merge(legs(l), legs(r))) as tf.Scalar, true, vars)!;
+        total += (await loss.data())[0]! * m;
+        tf.dispose([loss, l, r, y]);
+      }
+      opts.onEpoch?.(epoch, total / positives.length);
+    }
+  } finally {
+    optimizer.dispose();
+  }
+
+  // Held-out AUC, against the same two kinds of negatives.
+  let heldAuc = NaN;
+  if (held.length) {
+    const h = held.length;
+    const left = new Int32Array(3 * h);
+    const right = new Int32Array(3 * h);
+    held.forEach(([a, b], k) => {
+      left[k] = left[h + k] = left[2 * h + k] = a;
+      right[k] = b;
+      right[h + k] = rng.int(N);
+      right[2 * h + k] = sameCategoryAs(b);
+    });
+    const scores = tf.tidy(() => merge(legs(tf.tensor1d(left, 'int32')), legs(tf.tensor1d(right, 'int32'))).dataSync() as Float32Array);
+    heldAuc = auc(scores.subarray(0, held.length), scores.subarray(held.length));
+  }
+
+  const allLegs = tf.tidy(() => legs(tf.range(0, N, 1, 'int32') as tf.Tensor1D).dataSync() as Float32Array);
+  const tensors: NamedTensor[] = [];
+  for (const name of PAIR_TENSORS) {
+    if (name === 'legs') tensors.push({ name, shape: [N, dims.leg], data: allLegs, storage: 'int8' });
+    else tensors.push({ name, shape: w[name].shape.slice(), data: (await w[name].data()) as Float32Array, storage: 'float16' });
+  }
+  const { header, data: bytes } = encodeTensors(tensors, { kind: PAIR_KIND, ...dims });
+  tf.dispose([V, C, Tok, Cnt, zeroRow]);
+
+  // Batched scoring for the builder's goes-with lists, with the weights as stored (decoded).
+  const stored = new Map<string, tf.Tensor>();
+  for (const [name, t] of decodeTensors(header, bytes.slice().buffer)) stored.set(name, tf.tensor(t.data, t.shape));
+  vars.forEach((x) => x.dispose());
+  const S = (n: string) => stored.get(n)! as tf.Tensor2D;
+  return {
+    header, data: bytes, auc: heldAuc, pairs: positives.length,
+    scoreAgainst: (i) =>
+      tf.tidy(() => {
+        const b = S('legs');
+        const a = tf.tile(tf.slice(b, [i, 0], [1, -1]), [N, 1]);
+        const m = tf.concat([tf.add(a, b), tf.mul(a, b), tf.abs(tf.sub(a, b))], 1) as tf.Tensor2D;
+        const h = tf.relu(tf.add(tf.matMul(m, S('m1W')), S('m1B'))) as tf.Tensor2D;
+        return tf.reshape(tf.add(tf.matMul(h, S('m2W')), S('m2B')), [-1]).dataSync() as Float32Array;
+      }),
+    dispose: () => stored.forEach((t) => t.dispose()),
+  };
+}

@@ -1,0 +1,123 @@
+import { execFile } from 'node:child_process';
+import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBundle } from '../../../src/bundle/reader.js';
+import { serve, type Served } from '../../../scripts/serve.js';
+import { makeStore, type Store } from './fixture.js';
+
+/** Runs the real command (`bin/vitrine.js` → `lib/`, built by `npm run build`). */
+function vitrine(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['bin/vitrine.js', ...args], { maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+let store: Store;
+let server: Served;
+const build = (out: string, cache: string, ...more: string[]) =>
+  vitrine('bundle', '--catalog', store.catalog, '--images', store.images, '--events', store.events, '--baskets', store.baskets,
+    '--outfits', store.outfits, '--out', join(store.dir, out), '--name', 'shop', '--cache', join(store.dir, cache), '--no-progress', ...more);
+const files = (dir: string): Map<string, Buffer> => {
+  const out = new Map<string, Buffer>();
+  const walk = (d: string, prefix: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name), `${prefix}${e.name}/`);
+      else out.set(`${prefix}${e.name}`, readFileSync(join(d, e.name)));
+    }
+  };
+  walk(dir, '');
+  return out;
+};
+
+beforeAll(async () => {
+  if (!existsSync('lib/build/cli.js')) throw new Error('lib/ is missing: run `npm run build` first (npm test does)');
+  store = await makeStore(8);
+  server = await serve({ port: 0, host: '127.0.0.1', roots: { '/': store.dir } });
+});
+afterAll(() => server?.close());
+
+describe('vitrine bundle', () => {
+  let first: Awaited<ReturnType<typeof vitrine>>;
+
+  it('builds a bundle the widget’s reader accepts, file by file', async () => {
+    first = await build('a', 'cache1');
+    expect(first.stderr).not.toMatch(/\n\s+at /); // no stack trace, ever
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain('catalog: 32 products');
+    // 8 products a kind: at most 7 of 10 neighbours can share a category, so 0.700 is perfect.
+    expect(first.stderr).toMatch(/embeddings: int8 recall@10 vs float32 (0\.9\d+|1\.000); same-category precision@10 0\.700/);
+    expect(first.stderr).toMatch(/pair model: \d+ positive pairs; held-out AUC/);
+    expect(first.stderr).toMatch(/next-view model: [\d,]+ parameters; seed §1's one-hot network would need 4,192/);
+
+    const b = await openBundle(`${server.url}a/manifest.json`);
+    const items = await b.items();
+    expect(items).toHaveLength(32);
+    expect(items.filter((it) => it.inStock === false).map((it) => it.id)).toEqual(['MUG-8', 'PLATE-8', 'FORK-8', 'NAPKIN-8']);
+    expect(items[0]).toMatchObject({ id: 'MUG-1', title: 'Table Mug 1, light', url: '/p/MUG-1', category: 'Mug', currency: 'EUR', image: 'images/0.webp' });
+    expect((await b.embeddings()).dims).toBe(64);
+    expect((await b.topK(b.manifest.complementary!.file))[0]!.length).toBeGreaterThan(0);
+    await b.model(b.manifest.imageModel!.backbone);
+    await b.model(b.manifest.imageModel!.head);
+    await b.tensors(b.manifest.nextView!.model!);
+    await b.tensors(b.manifest.complementary!.pairModel!);
+    // Thumbnails are listed (with checksums) and sit beside the manifest.
+    const assets = JSON.parse(readFileSync(join(store.dir, 'a', 'assets.json'), 'utf8'));
+    expect(Object.keys(assets)).toHaveLength(32);
+    expect(existsSync(join(store.dir, 'a', 'images', '0.webp'))).toBe(true);
+  }, 180_000);
+
+  it('is reproducible: another build, with an empty cache, writes byte-identical files', async () => {
+    const again = await build('b', 'cache2');
+    expect(again.code).toBe(0);
+    const [a, b] = [files(join(store.dir, 'a')), files(join(store.dir, 'b'))];
+    expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+    for (const [name, bytes] of a) expect(bytes.equals(b.get(name)!), name).toBe(true);
+  }, 180_000);
+
+  it('embeds only new or changed images on a re-run', async () => {
+    const png = await sharp({ create: { width: 48, height: 48, channels: 3, background: '#223344' } }).png().toBuffer();
+    writeFileSync(join(store.images, 'MUG-3.png'), png);
+    const rerun = await build('a', 'cache1');
+    expect(rerun.code).toBe(0);
+    expect(rerun.stderr).toContain('images: 1 embedded, 31 from the cache');
+  }, 180_000);
+
+  it('warns about skippable rows with counts and lines, and leaves those products or events out', async () => {
+    writeFileSync(join(store.dir, 'catalog-missing.csv'), readFileSync(store.catalog, 'utf8').replace('MUG-2.png', 'MUG-2-gone.png'));
+    appendFileSync(store.events, 'u1,NO-SUCH-PRODUCT,2026-01-05T10:00:00Z,view\n');
+    const r = await vitrine('bundle', '--catalog', join(store.dir, 'catalog-missing.csv'), '--images', store.images, '--events', store.events,
+      '--out', join(store.dir, 'c'), '--cache', join(store.dir, 'cache1'), '--no-progress');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: 1 products whose image could not be used \(skipped\)\n\s+.*catalog-missing\.csv line 3: image MUG-2-gone\.png not found/);
+    expect(r.stderr).toMatch(/warning: \d+ events naming products not in the catalog \(skipped\)/);
+    expect(r.stderr).toMatch(/events\.csv line \d+: unknown product "MUG-2"|events\.csv line \d+: unknown product "NO-SUCH-PRODUCT"/);
+    const items = JSON.parse(readFileSync(join(store.dir, 'c', 'items.json'), 'utf8')) as { id: string }[];
+    expect(items.map((i) => i.id)).not.toContain('MUG-2');
+    expect(items).toHaveLength(31);
+  }, 180_000);
+
+  it('fails on a broken catalog with file, line and reason — and keeps the previous bundle', async () => {
+    const before = readFileSync(join(store.dir, 'a', 'manifest.json'));
+    writeFileSync(join(store.dir, 'broken.csv'), readFileSync(store.catalog, 'utf8').replace('PLATE-2,', 'PLATE-1,'));
+    const r = await vitrine('bundle', '--catalog', join(store.dir, 'broken.csv'), '--images', store.images, '--out', join(store.dir, 'a'), '--no-progress');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^vitrine: the catalog .*broken\.csv is broken: 1 problem\n {2}.*broken\.csv line 11: id "PLATE-1" is used already on line 10\n$/);
+    expect(readFileSync(join(store.dir, 'a', 'manifest.json')).equals(before)).toBe(true);
+  });
+
+  it('answers --help, and names a wrong flag or command', async () => {
+    const help = await vitrine('bundle', '--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('vitrine bundle --catalog products.csv');
+    const flag = await vitrine('bundle', '--catalog', 'x.csv', '--out', 'y', '--dims', 'many');
+    expect([flag.code, flag.stderr]).toEqual([2, 'vitrine: --dims many: expected a whole number from 2 to 1024\n']);
+    const unknown = await vitrine('bundle', '--catalgo', 'x.csv');
+    expect([unknown.code, unknown.stderr]).toEqual([2, "vitrine: Unknown option '--catalgo' (see vitrine bundle --help)\n"]);
+    const missing = await vitrine('bundle', '--catalog', join(store.dir, 'nope.csv'), '--out', join(store.dir, 'z'));
+    expect([missing.code, missing.stderr]).toEqual([2, `vitrine: ${join(store.dir, 'nope.csv')}: no such file\n`]);
+  });
+});

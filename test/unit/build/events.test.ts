@@ -1,0 +1,90 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readSessions, parseTimestamp } from '../../../src/build/events.js';
+import { readBaskets, readOutfits } from '../../../src/build/baskets.js';
+import { Problems } from '../../../src/build/problems.js';
+import { parseColumnSpec } from '../../../src/build/table.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'vitrine-events-'));
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+const index = new Map(['a', 'b', 'c', 'd', 'e'].map((id, i) => [id, i]));
+/** Lists in a canonical order: the readers emit groups as they close, which says nothing. */
+const lists = (l: Iterable<ArrayLike<number>>) => [...l].map((x) => Array.from(x)).sort((a, b) => a.join().localeCompare(b.join()));
+
+describe('parseTimestamp', () => {
+  it('reads Unix seconds, Unix milliseconds and ISO 8601', () => {
+    expect(parseTimestamp('1700000000')).toBe(1_700_000_000_000);
+    expect(parseTimestamp('1700000000123')).toBe(1_700_000_000_123);
+    expect(parseTimestamp('2026-01-05T10:00:00Z')).toBe(Date.UTC(2026, 0, 5, 10));
+    expect(parseTimestamp('2026-01-05 10:00:00+01:00')).toBe(Date.UTC(2026, 0, 5, 9));
+    expect(parseTimestamp('yesterday')).toBeUndefined();
+    expect(parseTimestamp('05/01/2026')).toBeUndefined();
+  });
+});
+
+describe('readSessions', () => {
+  it('splits a user’s events at pauses over 30 minutes, in time order, repeats collapsed; purchases form baskets', async () => {
+    const problems = new Problems();
+    const path = file('users.csv', [
+      'user_id,product_id,timestamp,kind',
+      'u1,b,1700000060,view', 'u1,a,1700000000,view', 'u1,b,1700000120,view', 'u1,c,1700000180,view',
+      'u2,d,1700000000,view', 'u1,d,1700003000,view', // 47 minutes later: a new session
+      'u2,e,1700000100,purchase', 'u2,d,1700000200,purchase', 'u1,e,1700003060,view',
+    ].join('\n'));
+    const s = await readSessions(path, { index, problems });
+    expect(lists(s.sessions)).toEqual([[0, 1, 2], [3], [3, 4]]);
+    expect(lists(s.baskets)).toEqual([[3, 4]]);
+    expect(s.rows).toBe(9);
+  });
+
+  it('groups by an explicit session id and honours --events-columns and TSV', async () => {
+    const problems = new Problems();
+    const path = file('diginetica.tsv', 'SessionId\tItemId\tTime\n1\ta\t10\n1\tb\t20\n2\tc\t5\n1\td\t99999\n');
+    const s = await readSessions(path, { index, problems, columns: parseColumnSpec('session=SessionId,item=ItemId,time=Time', ['session', 'user', 'item', 'time', 'kind'], '--events-columns') });
+    expect(lists(s.sessions)).toEqual([[0, 1, 3], [2]]);
+  });
+
+  it('skips rows it cannot use, counting them with their lines, and keeps the rest', async () => {
+    const problems = new Problems();
+    const path = file('bad.csv', 'session_id,product_id,timestamp,kind\ns1,a,1700000000,view\ns1,zzz,1700000001,view\ns1,b,soon,view\ns1,c,1700000002,like\n,d,1700000003,view\ns1,e,1700000004\ns1,d,1700000005,add_to_cart\n');
+    const s = await readSessions(path, { index, problems });
+    expect(lists(s.sessions)).toEqual([[0]]);
+    expect(problems.count('events naming products not in the catalog')).toBe(1);
+    expect(problems.count('events with an unreadable timestamp')).toBe(1);
+    expect(problems.count('events of an unknown kind')).toBe(1);
+    expect(problems.count('events without a session or user')).toBe(1);
+    expect(problems.count('malformed event rows')).toBe(1);
+    expect(problems.warnings().join('\n')).toContain('bad.csv line 3: unknown product "zzz"');
+  });
+
+  it('says which column is missing, and how to map it', async () => {
+    const problems = new Problems();
+    await expect(readSessions(file('nouser.csv', 'product_id,timestamp\na,1\n'), { index, problems })).rejects.toThrow(/no session or user column .* --events-columns session=Name or user=Name/);
+    await expect(readSessions(file('notime.csv', 'user_id,product_id\nu,a\n'), { index, problems })).rejects.toThrow(/no time column/);
+    expect(() => parseColumnSpec('sesion=Id', ['session', 'item'], '--events-columns')).toThrow(/unknown role "sesion" \(roles: session, item\)/);
+  });
+});
+
+describe('readBaskets and readOutfits', () => {
+  it('groups order lines by order, even when an order’s lines are not together', async () => {
+    const problems = new Problems();
+    const b = await readBaskets(file('orders.csv', 'order_id,product_id\n1,a\n2,c\n1,b\n2,c\n3,d\n2,e\n1,nope\n'), { index, problems });
+    expect(lists(b)).toEqual([[0, 1], [2, 4]]);
+    expect(problems.count('basket lines naming products not in the catalog')).toBe(1);
+  });
+
+  it('reads plain lists and Polyvore-style outfits, dropping unknown products', async () => {
+    const problems = new Problems();
+    const o = await readOutfits(file('outfits.json', JSON.stringify([['a', 'b'], { set_id: 'x', items: [{ item_id: 'c', index: 1 }, { item_id: 'e', index: 2 }, { item_id: 'nope' }] }, ['a']])), { index, problems });
+    expect(lists(o)).toEqual([[0, 1], [2, 4]]);
+    expect(problems.count('outfit entries naming products not in the catalog')).toBe(1);
+    expect(problems.count('outfits with fewer than two known products')).toBe(1);
+    await expect(readOutfits(file('o.json', '{"a":1}'), { index, problems })).rejects.toThrow(/expected a JSON array/);
+  });
+});
