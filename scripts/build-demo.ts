@@ -9,6 +9,7 @@
  * "embed a new product's image in the browser" path. Deterministic for a given --seed (default 7).
  *
  *   npm run build:demo-bundle [-- --seed=7 --per-class=100 --shoppers=3000]
+ *   … --inputs=DIR --no-build   only write a store's inputs (for measuring the builder at scale)
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,6 +52,8 @@ writeFileSync(
   JSON.stringify(arrivals.map((p) => ({ id: p.id, title: p.title, image: `/new-arrivals/${p.id}.png`, price: p.price, currency: p.currency, category: p.category, brand: p.brand })), null, 1) + '\n',
 );
 console.error(`demo store inputs in ${inputs}: ${products.length} products, ${events.length} events, ${arrivals.length} new arrivals`);
+
+if (args.has('no-build')) process.exit(0);
 
 // 2. The bundle, by the builder. Thumbnails for every product (the demo runs offline); the image
 // model is shared with other bundles in models/ rather than copied.

@@ -14,6 +14,15 @@ test('a product not in the bundle gets a similar row from its image, embedded in
     const ids = await rowIds(page, 'similar');
     expect(ids).toHaveLength(8);
     same += ids.filter((id) => categoryOf.get(id) === arrival.category).length;
+    // Goes with, from the pair model (image + title) in the worker: never the product's own kind,
+    // as its visual neighbours tell it.
+    await expect(page.locator(row('complementary'))).toHaveAttribute('data-basis', 'pair-model');
+    const votes = new Map<string, number>();
+    for (const id of ids) votes.set(categoryOf.get(id)!, (votes.get(categoryOf.get(id)!) ?? 0) + 1);
+    const kind = [...votes].sort((a, b) => b[1] - a[1])[0]![0];
+    const goesWith = await rowIds(page, 'complementary');
+    expect(goesWith.length).toBeGreaterThanOrEqual(4);
+    expect(goesWith.filter((id) => categoryOf.get(id) === kind)).toEqual([]);
   }
   // Ten unseen photos, one per category: most neighbours are the same kind of product.
   expect(same / (arrivals.length * 8)).toBeGreaterThanOrEqual(0.75);
