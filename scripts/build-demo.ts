@@ -15,7 +15,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeOutfits, makeProducts, pickImages, simulateEvents } from '../src/build/demo-data.js';
 import { loadFashionMnist } from '../src/build/fashion-mnist.js';
-import { encodeGrayPng } from '../src/build/png.js';
+import sharp from 'sharp';
 import { buildBundle } from '../src/build/bundle.js';
 import { createRng } from '../src/recommend/rng.js';
 
@@ -24,6 +24,8 @@ const seed = Number(args.get('seed') ?? 7);
 const perClass = Number(args.get('per-class') ?? 100);
 const inputs = args.get('inputs') ?? '.cache/demo-store';
 const rng = createRng(seed);
+/** Fashion-MNIST's 28×28 grayscale pixels as a PNG file. */
+const png = (pixels: Uint8Array) => sharp(Buffer.from(pixels), { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer();
 
 // 1. The store's inputs.
 const test = loadFashionMnist('t10k');
@@ -32,7 +34,7 @@ const products = makeProducts(test, 't10k', pickImages(test, perClass), rng, 'VT
 const arrivals = makeProducts(train, 'train', pickImages(train, 1), rng, 'NEW');
 rmSync(inputs, { recursive: true, force: true });
 mkdirSync(join(inputs, 'images'), { recursive: true });
-products.forEach((p) => writeFileSync(join(inputs, 'images', `${p.id}.png`), encodeGrayPng(p.pixels, 28, 28)));
+for (const p of products) writeFileSync(join(inputs, 'images', `${p.id}.png`), await png(p.pixels));
 
 const csv = (v: string | number) => (/[",\n]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : String(v));
 const row = (...vs: (string | number)[]) => vs.map(csv).join(',') + '\n';
@@ -45,15 +47,17 @@ const events = simulateEvents(products, Number(args.get('shoppers') ?? 3000), rn
 writeFileSync(join(inputs, 'events.csv'), row('user_id', 'product_id', 'timestamp', 'kind') + events.map((e) => row(e.user, e.productId, new Date(e.at).toISOString(), e.kind)).join(''));
 writeFileSync(join(inputs, 'outfits.json'), JSON.stringify(makeOutfits(products, 600, rng)));
 
+console.error(`demo store inputs in ${inputs}: ${products.length} products, ${events.length} events, ${arrivals.length} new arrivals`);
+
+if (args.has('no-build')) process.exit(0);
+
+// The demo's new arrivals: products the bundle does not have, shown by the demo store.
 mkdirSync('public/new-arrivals', { recursive: true });
-arrivals.forEach((p) => writeFileSync(join('public/new-arrivals', `${p.id}.png`), encodeGrayPng(p.pixels, 28, 28)));
+for (const p of arrivals) writeFileSync(join('public/new-arrivals', `${p.id}.png`), await png(p.pixels));
 writeFileSync(
   'public/new-arrivals.json',
   JSON.stringify(arrivals.map((p) => ({ id: p.id, title: p.title, image: `/new-arrivals/${p.id}.png`, price: p.price, currency: p.currency, category: p.category, brand: p.brand })), null, 1) + '\n',
 );
-console.error(`demo store inputs in ${inputs}: ${products.length} products, ${events.length} events, ${arrivals.length} new arrivals`);
-
-if (args.has('no-build')) process.exit(0);
 
 // 2. The bundle, by the builder. Thumbnails for every product (the demo runs offline); the image
 // model is shared with other bundles in models/ rather than copied.

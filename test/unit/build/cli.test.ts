@@ -37,6 +37,9 @@ beforeAll(async () => {
   if (!existsSync('lib/build/cli.js')) throw new Error('lib/ is missing: run `npm run build` first (npm test does)');
   store = await makeStore(8);
   server = await serve({ port: 0, host: '127.0.0.1', roots: { '/': store.dir } });
+  // Two products whose images are on a web server, as a store's CDN would have them.
+  const csv = readFileSync(store.catalog, 'utf8');
+  writeFileSync(store.catalog, csv.replace(',MUG-1.png,', `,${server.url}images/MUG-1.png,`).replace(',FORK-2.png,', `,${server.url}images/FORK-2.png,`));
 });
 afterAll(() => server?.close());
 
@@ -57,7 +60,10 @@ describe('vitrine bundle', () => {
     const items = await b.items();
     expect(items).toHaveLength(32);
     expect(items.filter((it) => it.inStock === false).map((it) => it.id)).toEqual(['MUG-8', 'PLATE-8', 'FORK-8', 'NAPKIN-8']);
-    expect(items[0]).toMatchObject({ id: 'MUG-1', title: 'Table Mug 1, light', url: '/p/MUG-1', category: 'Mug', currency: 'EUR', image: 'images/0.webp' });
+    // A file image gets a thumbnail in the bundle; a URL image stays the store's URL.
+    expect(items[1]).toMatchObject({ id: 'MUG-2', url: '/p/MUG-2', category: 'Mug', currency: 'EUR', image: 'images/1.webp' });
+    expect(items[0]!.image).toBe(`${server.url}images/MUG-1.png`);
+    expect(items.find((it) => it.id === 'FORK-2')!.image).toBe(`${server.url}images/FORK-2.png`);
     expect((await b.embeddings()).dims).toBe(64);
     expect((await b.topK(b.manifest.complementary!.file))[0]!.length).toBeGreaterThan(0);
     await b.model(b.manifest.imageModel!.backbone);
@@ -66,8 +72,8 @@ describe('vitrine bundle', () => {
     await b.tensors(b.manifest.complementary!.pairModel!);
     // Thumbnails are listed (with checksums) and sit beside the manifest.
     const assets = JSON.parse(readFileSync(join(store.dir, 'a', 'assets.json'), 'utf8'));
-    expect(Object.keys(assets)).toHaveLength(32);
-    expect(existsSync(join(store.dir, 'a', 'images', '0.webp'))).toBe(true);
+    expect(Object.keys(assets)).toHaveLength(30);
+    expect(existsSync(join(store.dir, 'a', 'images', '1.webp'))).toBe(true);
   }, 180_000);
 
   it('is reproducible: another build, with an empty cache, writes byte-identical files', async () => {
