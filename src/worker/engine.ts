@@ -4,6 +4,7 @@ import { BundleError, type BundleItem } from '../bundle/format.js';
 import { safeHttpUrl } from '../bundle/urls.js';
 import { dequantizeRow, searchInt8 } from '../recommend/knn.js';
 import { topIndices } from '../recommend/select.js';
+import { diversify } from '../recommend/rerank.js';
 import { currentSession } from '../recommend/sessions.js';
 import { openHistory, validateEvent } from '../store/history.js';
 import type { BackendInfo, BackendPreference, EngineApi, Recommendation, RowKind, RowQuery, RowResult } from '../protocol.js';
@@ -31,6 +32,8 @@ const ROWS: ReadonlySet<RowKind> = new Set(['similar', 'complementary', 'next'])
 const MAX_LIMIT = 50;
 /** Image embeddings of products outside the bundle, kept for repeat queries (a few per page). */
 const IMAGE_CACHE_SIZE = 32;
+
+const categoryOf = (b: OpenBundle) => (i: number) => b.items[i]!.category;
 
 function checkQuery(q: RowQuery): void {
   if (!q || typeof q.src !== 'string' || !q.src) throw new TypeError('query: src must be the URL of a bundle manifest');
@@ -116,8 +119,8 @@ export function createEngine(opts: EngineOptions): EngineApi {
     if (!c) return { row: 'complementary', basis: 'complementary', items: [] };
     if (self !== undefined) {
       const list = (await b.bundle.topK(c.file))[self]!;
-      const hits = list.filter(([j]) => j !== self).map(([index, score]) => ({ index, score }));
-      return { row: 'complementary', basis: 'complementary', items: toItems(b, hits, q) };
+      const hits = list.filter(([j]) => j !== self && b.items[j]!.inStock !== false).map(([index, score]) => ({ index, score }));
+      return { row: 'complementary', basis: 'complementary', items: toItems(b, diversify(hits, categoryOf(b), q.limit + 4, Math.ceil(q.limit / 3)), q) };
     }
     // Not in the bundle: the pair model scores the catalog against the product's image and title.
     const ref = c.pairModel;
@@ -145,7 +148,8 @@ export function createEngine(opts: EngineOptions): EngineApi {
     b.items.forEach((it, j) => {
       scores[j] = it.category === category || it.inStock === false ? NaN : pm.score(leg, pm.catalogLeg(j));
     });
-    return { row: 'complementary', basis: 'pair-model', items: toItems(b, topIndices(scores, q.limit + 4), q), backend: embedded.backend };
+    const hits = diversify(topIndices(scores, 4 * q.limit), categoryOf(b), q.limit + 4, Math.ceil(q.limit / 3));
+    return { row: 'complementary', basis: 'pair-model', items: toItems(b, hits, q), backend: embedded.backend };
   }
 
   async function next(q: RowQuery, b: OpenBundle): Promise<RowResult> {
