@@ -69,6 +69,9 @@ const report = await buildBundle({
   out: 'models/demo',
   name: 'demo',
   thumbnails: 'all',
+  // The demo's pictures are 28×28 Fashion-MNIST scans: 96 px input embeds them as well as 224
+  // (measured: same-category p@10 within noise) at ~6× the speed, in the builder and the browser.
+  imageSize: 96,
   linkImageModel: true,
   seed,
   cacheDir: '.cache/vitrine',

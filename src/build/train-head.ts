@@ -11,8 +11,12 @@ export interface HeadOptions {
   epochs?: number;
   batchSize?: number;
   learningRate?: number;
-  /** L2 weight decay on the head's kernels. */
+  /** L2 weight decay on the head's kernels (default 0: dropout regularises). */
   l2?: number;
+  /** Dropout on the hidden layer while training (default 0.3). */
+  dropout?: number;
+  /** Cosine-softmax temperature: logits are `scale · cos` (default 16). */
+  scale?: number;
   seed?: number;
   onEpoch?: (epoch: number, loss: number) => void;
 }
@@ -35,12 +39,37 @@ export function concatRows(rows: readonly Float32Array[]): Float32Array {
 
 const glorot = (rng: Rng, rows: number, cols: number) => Float32Array.from({ length: rows * cols }, () => (rng.next() * 2 - 1) * Math.sqrt(6 / (rows + cols)));
 
+/** Per-feature mean and standard deviation over the training rows (a constant feature gets std 1). */
+export function featureStats(features: readonly Float32Array[]): { mean: Float32Array; std: Float32Array } {
+  const dims = features[0]!.length;
+  const mean = new Float64Array(dims);
+  const sq = new Float64Array(dims);
+  for (const r of features) for (let d = 0; d < dims; d++) mean[d]! += r[d]!;
+  for (let d = 0; d < dims; d++) mean[d]! /= features.length;
+  for (const r of features) for (let d = 0; d < dims; d++) sq[d]! += (r[d]! - mean[d]!) ** 2;
+  const std = Float32Array.from(sq, (s) => {
+    const v = Math.sqrt(s / features.length);
+    return v > 1e-6 ? v : 1;
+  });
+  return { mean: Float32Array.from(mean), std };
+}
+
 /**
  * Adapts the generic backbone to the catalog (seed §3, "retrain for another objective"): a small
  * classifier over frozen backbone features learns the catalog's own categories; its penultimate
- * layer is the product embedding. Trained with TF.js core ops, a seeded loop and the fast matMul
- * (tf.layers' Dense gradients take wasm's slow transposed path); the weights then go into a
- * tf.layers model, which the bundle stores and the browser loads.
+ * layer is the product embedding.
+ *
+ * The classifier is a cosine softmax: logits are `scale · cos(embedding, class weight)`, so training
+ * shapes exactly the angles the nearest-neighbour search later compares (a plain softmax also
+ * rewards embedding length, which search throws away). Inputs are standardised per feature — the
+ * backbone's multi-scale features differ in scale by orders of magnitude — and the standardisation
+ * is folded into the first layer's weights, so the shipped head takes raw backbone features.
+ * Measured on Fashion-MNIST (test-split precision@10, 20k training images): plain softmax on raw
+ * features 0.75, this head 0.85.
+ *
+ * Trained with TF.js core ops, a seeded loop and the fast matMul (tf.layers' Dense gradients take
+ * wasm's slow transposed path); the weights then go into a tf.layers model, which the bundle stores
+ * and the browser loads.
  */
 export async function trainProjectionHead(features: readonly Float32Array[], labels: readonly number[], opts: HeadOptions): Promise<TrainedHead> {
   const seed = opts.seed ?? 1;
@@ -48,25 +77,37 @@ export async function trainProjectionHead(features: readonly Float32Array[], lab
   const classes = Math.max(...labels) + 1;
   const inDims = features[0]!.length;
   const hidden = opts.hidden ?? 256;
+  const scale = opts.scale ?? 16;
+  const dropout = opts.dropout ?? 0.3;
+  const { mean, std } = featureStats(features);
   const v = (values: Float32Array, shape: number[]) => tf.variable(tf.tensor(values, shape), true);
   const W1 = v(glorot(rng, inDims, hidden), [inDims, hidden]);
   const b1 = v(new Float32Array(hidden), [hidden]);
   const W2 = v(glorot(rng, hidden, opts.dims), [hidden, opts.dims]);
   const b2 = v(new Float32Array(opts.dims), [opts.dims]);
   const W3 = v(glorot(rng, opts.dims, classes), [opts.dims, classes]);
-  const b3 = v(new Float32Array(classes), [classes]);
-  const embed = (x: tf.Tensor2D) => tf.add(matMul(tf.relu(tf.add(matMul(x, W1 as tf.Tensor2D), b1)) as tf.Tensor2D, W2 as tf.Tensor2D), b2) as tf.Tensor2D;
-  const logits = (x: tf.Tensor2D) => tf.add(matMul(embed(x), W3 as tf.Tensor2D), b3) as tf.Tensor2D;
+  const meanT = tf.tensor1d(mean);
+  const stdT = tf.tensor1d(std);
+  const standardize = (x: tf.Tensor2D) => tf.div(tf.sub(x, meanT), stdT) as tf.Tensor2D;
+  const embed = (x: tf.Tensor2D, dropSeed?: number) => {
+    let h = tf.relu(tf.add(matMul(x, W1 as tf.Tensor2D), b1)) as tf.Tensor2D;
+    if (dropSeed !== undefined && dropout > 0) h = tf.dropout(h, dropout, undefined, dropSeed) as tf.Tensor2D;
+    return tf.add(matMul(h, W2 as tf.Tensor2D), b2) as tf.Tensor2D;
+  };
+  const unit = (t: tf.Tensor2D, axis: number) => tf.div(t, tf.add(tf.norm(t, 2, axis, true), 1e-8)) as tf.Tensor2D;
+  const logits = (x: tf.Tensor2D, dropSeed?: number) =>
+    tf.mul(matMul(unit(embed(x, dropSeed), 1), unit(W3 as tf.Tensor2D, 0)), scale) as tf.Tensor2D;
 
   const n = features.length;
-  const x = tf.tensor2d(concatRows(features), [n, inDims]);
+  const x = tf.tidy(() => standardize(tf.tensor2d(concatRows(features), [n, inDims])));
   const y = tf.oneHot(tf.tensor1d(Int32Array.from(labels), 'int32'), classes);
   const optimizer = tf.train.adam(opts.learningRate ?? 1e-3);
   const batchSize = opts.batchSize ?? 128;
-  const l2 = opts.l2 ?? 1e-4;
-  // Small catalogs need passes over the data; large ones get enough from fewer: about 2,500 steps.
-  const epochs = opts.epochs ?? Math.max(5, Math.min(60, Math.round((2500 * batchSize) / n)));
+  const l2 = opts.l2 ?? 0;
+  // Small catalogs need passes over the data; large ones get enough from fewer: about 3,000 steps.
+  const epochs = opts.epochs ?? Math.max(5, Math.min(60, Math.round((3000 * batchSize) / n)));
   const order = Int32Array.from({ length: n }, (_, i) => i);
+  let step = 0;
   try {
     for (let epoch = 0; epoch < epochs; epoch++) {
       for (let i = n - 1; i > 0; i--) {
@@ -80,10 +121,14 @@ export async function trainProjectionHead(features: readonly Float32Array[], lab
         const xb = tf.gather(x, idx) as tf.Tensor2D;
         const yb = tf.gather(y, idx) as tf.Tensor2D;
         const ones = tf.ones([m]) as tf.Tensor1D;
+        const dropSeed = seed * 100003 + step++;
         const loss = optimizer.minimize(
-          () => tf.add(weightedSoftmaxCrossEntropy(logits(xb), yb, ones), tf.mul(l2, tf.add(tf.sum(tf.square(W1)), tf.sum(tf.square(W2))))) as tf.Scalar,
+          () => {
+            const ce = weightedSoftmaxCrossEntropy(logits(xb, dropSeed), yb, ones);
+            return (l2 > 0 ? tf.add(ce, tf.mul(l2, tf.add(tf.sum(tf.square(W1)), tf.sum(tf.square(W2))))) : ce) as tf.Scalar;
+          },
           true,
-          [W1, b1, W2, b2, W3, b3],
+          [W1, b1, W2, b2, W3],
         )!;
         total += (await loss.data())[0]! * m;
         tf.dispose([loss, idx, xb, yb, ones]);
@@ -101,13 +146,18 @@ export async function trainProjectionHead(features: readonly Float32Array[], lab
       tfl.layers.dense({ units: opts.dims, name: 'embedding' }),
     ],
   });
-  head.layers[0]!.setWeights([W1, b1]);
+  // Fold the standardisation into the first layer: ((x - μ) / σ)·W + b = x·(W / σ) + (b - (μ / σ)·W).
+  tf.tidy(() => {
+    const w = tf.div(W1, tf.reshape(stdT, [inDims, 1]));
+    const b = tf.sub(b1, tf.reshape(matMul(tf.reshape(tf.div(meanT, stdT), [1, inDims]) as tf.Tensor2D, W1 as tf.Tensor2D), [hidden]));
+    head.layers[0]!.setWeights([w, b]);
+  });
   head.layers[1]!.setWeights([W2, b2]);
   return {
     head,
     classify: (rows) =>
-      tf.tidy(() => tf.softmax(logits(tf.tensor2d(concatRows(rows), [rows.length, inDims]))).dataSync() as Float32Array),
-    dispose: () => tf.dispose([W1, b1, W2, b2, W3, b3]),
+      tf.tidy(() => tf.softmax(logits(standardize(tf.tensor2d(concatRows(rows), [rows.length, inDims])))).dataSync() as Float32Array),
+    dispose: () => tf.dispose([W1, b1, W2, b2, W3, meanT, stdT]),
   };
 }
 

@@ -2,6 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { gruStates, itemLogits, matMul, PARAM_NAMES, type NextViewParams } from '../model/next-view.js';
 import { createRng, type Rng } from '../recommend/rng.js';
 
+/** How many of a shopper's latest views the next-view model reads (the builder's setting). */
+export const NEXT_VIEW_MAX_LENGTH = 8;
+
 export interface NextViewOptions {
   /** How many of the latest items the model reads. */
   maxLength: number;

@@ -39,8 +39,8 @@ export interface TrainedPair {
   /** Held-out positive pairs against random and same-category negatives: area under the ROC curve. */
   auc: number;
   pairs: number;
-  /** Scores every catalog item against item `i` (TF.js, batched), from the stored weights. */
-  scoreAgainst(i: number): Float32Array;
+  /** Scores item `i` against `candidates` (default: every catalog item), from the stored weights. */
+  scoreAgainst(i: number, candidates?: Int32Array): Float32Array;
   dispose(): void;
 }
 
@@ -107,7 +107,7 @@ export async function trainPairModel(data: PairData, opts: PairOptions): Promise
   // index list (bucket `buckets` is a zero row), averaged after the lookup.
   const V = tf.tensor2d(data.visual, [N, dims.visual]);
   const C = tf.tensor1d(data.categories, 'int32');
-  const T = Math.max(1, Math.min(MAX_TOKENS, ...data.words.map((ws) => ws.length)));
+  const T = Math.max(1, Math.min(MAX_TOKENS, data.words.reduce((m, ws) => Math.max(m, ws.length), 0)));
   const tokens = new Int32Array(N * T).fill(dims.buckets);
   const counts = new Float32Array(N);
   data.words.forEach((ws, i) => {
@@ -210,10 +210,11 @@ export async function trainPairModel(data: PairData, opts: PairOptions): Promise
   const S = (n: string) => stored.get(n)! as tf.Tensor2D;
   return {
     header, data: bytes, auc: heldAuc, pairs: positives.length,
-    scoreAgainst: (i) =>
+    scoreAgainst: (i, candidates) =>
       tf.tidy(() => {
-        const b = S('legs');
-        const a = tf.tile(tf.slice(b, [i, 0], [1, -1]), [N, 1]);
+        const all = S('legs');
+        const b = candidates ? tf.gather(all, tf.tensor1d(candidates, 'int32')) : all;
+        const a = tf.tile(tf.slice(all, [i, 0], [1, -1]), [b.shape[0], 1]);
         const m = tf.concat([tf.add(a, b), tf.mul(a, b), tf.abs(tf.sub(a, b))], 1) as tf.Tensor2D;
         const h = tf.relu(tf.add(tf.matMul(m, S('m1W')), S('m1B'))) as tf.Tensor2D;
         return tf.reshape(tf.add(tf.matMul(h, S('m2W')), S('m2B')), [-1]).dataSync() as Float32Array;

@@ -102,6 +102,35 @@ describe('projection head and catalog lint', () => {
     trained.dispose();
   });
 
+  it('the shipped head takes raw features: standardisation is folded in, and neighbours share a category', async () => {
+    // The clusters shrunk to a 0.01 scale and offset, beside 16 features of pure noise at a 100
+    // scale, as a backbone's multi-scale features differ: the head must still embed same-category
+    // products close together from the raw features, which it only can if the standardisation it
+    // trained with is inside it.
+    const noise = createRng(5);
+    const raw = features.map((f) => Float32Array.from({ length: 48 }, (_, d) => (d < 32 ? f[d]! * 0.01 + 3 : (noise.next() - 0.5) * 200)));
+    const trained = await trainProjectionHead(raw, labels, { dims: 6, seed: 1, epochs: 30 });
+    const e = applyRows(trained.head, raw);
+    const unit = (i: number) => {
+      const v = e.subarray(i * 6, i * 6 + 6);
+      const n = Math.hypot(...v);
+      return Array.from(v, (x) => x / n);
+    };
+    let same = 0;
+    for (let i = 0; i < 60; i++) {
+      if (i === 5) continue;
+      let best = -2, at = -1;
+      for (let j = 0; j < 60; j++) {
+        if (j === i || j === 5) continue;
+        const c = unit(i).reduce((a, x, k) => a + x * unit(j)[k]!, 0);
+        if (c > best) [best, at] = [c, j];
+      }
+      same += labels[at] === labels[i] ? 1 : 0;
+    }
+    expect(same).toBe(59);
+    trained.dispose();
+  });
+
   it('the lint finds the product whose features contradict its label', async () => {
     const items = labels.map((l, i) => ({ id: `p${i}`, title: `Product ${i}`, category: ['a', 'b', 'c'][l] }));
     const rows = await lintCategories(items, features, ['a', 'b', 'c'], { dims: 6, seed: 1 });
