@@ -274,7 +274,7 @@ export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
   const trainable = [...sessions].filter((s) => s.length > 1);
   const nextModel = trainable.length
     ? await trainNextView(trainable, items.length, {
-        maxLength, seed, dims, epochs: opts.epochs ?? 6, init: embeddings,
+        maxLength, seed, dims, epochs: opts.epochs, init: embeddings,
         onEpoch: (e, loss) => log(`next-view model: epoch ${e + 1} loss ${loss.toFixed(3)}`),
       })
     : undefined;

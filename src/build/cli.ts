@@ -46,7 +46,7 @@ Models:
   --dims N                embedding dimensions (default 64)
   --score S               goes-with scoring: llr (default), jaccard or count
   --min-support N         pairs seen together fewer times are ignored
-  --epochs N              next-view model training epochs (default 6)
+  --epochs N              next-view model training epochs (default 6; more for small logs)
   --seed N                random seed (default 7): same inputs and seed, same bundle
   --lint FILE             also write a CSV of products whose image says another category
                           than the catalog gives (most confident first), to fix catalog errors

@@ -45,6 +45,11 @@ const KINDS: Record<string, EventKind> = {
 export interface SessionOptions {
   /** Product id → index in the bundle. */
   index: ReadonlyMap<string, number>;
+  /**
+   * Give an unknown product id the next free index (in `index`, which must then be a Map) instead
+   * of skipping its rows: for logs read without a catalog (the evaluation).
+   */
+  addUnknown?: boolean;
   /** From `--events-columns session=SessionId,item=ItemId,time=Time`. */
   columns?: ColumnSpec;
   /** A pause longer than this starts a new session (when sessions come from a user column). */
@@ -57,6 +62,8 @@ export interface SessionData {
   sessions: FrozenLists;
   /** Items purchased together in one session (two or more): baskets for the goes-with row. */
   baskets: FrozenLists;
+  /** Each session's start (its first event's time, Unix ms; the row number when there is no time column). */
+  starts: Float64Array;
   rows: number;
   views: number;
 }
@@ -86,6 +93,7 @@ export async function readSessions(path: string, opts: SessionOptions): Promise<
   const gap = opts.gapMs ?? SESSION_GAP_MS;
   const sessions = new ListSet();
   const baskets = new ListSet();
+  const starts: number[] = [];
   let views = 0;
   const session = (events: Ev[]) => {
     const viewed: number[] = [];
@@ -95,7 +103,10 @@ export async function readSessions(path: string, opts: SessionOptions): Promise<
       if (e.kind === 'purchase') bought.add(e.item);
     }
     views += viewed.length;
-    if (viewed.length) sessions.add(viewed);
+    if (viewed.length) {
+      sessions.add(viewed);
+      starts.push(events[0]!.time);
+    }
     if (bought.size > 1) baskets.add([...bought].sort((a, b) => a - b));
   };
   // A closed group is one session (session ids), or one user's events, split at long pauses.
@@ -123,7 +134,11 @@ export async function readSessions(path: string, opts: SessionOptions): Promise<
     }
     const f = row.fields;
     const id = f[col.item!]!.trim();
-    const item = opts.index.get(id);
+    let item = opts.index.get(id);
+    if (item === undefined && opts.addUnknown && id) {
+      item = opts.index.size;
+      (opts.index as Map<string, number>).set(id, item);
+    }
     if (item === undefined) {
       opts.problems.skip('events naming products not in the catalog', place, `unknown product ${JSON.stringify(id.slice(0, 80))}`);
       continue;
@@ -154,5 +169,5 @@ export async function readSessions(path: string, opts: SessionOptions): Promise<
     groups.group(key).push({ item, time, kind, seq: rows });
   }
   groups.finish();
-  return { sessions: sessions.finish(), baskets: baskets.finish(), rows, views };
+  return { sessions: sessions.finish(), baskets: baskets.finish(), starts: Float64Array.from(starts), rows, views };
 }

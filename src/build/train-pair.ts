@@ -77,18 +77,19 @@ export async function trainPairModel(data: PairData, opts: PairOptions): Promise
     words: opts.wordDims ?? 16, leg: opts.legDims ?? 32, merge: opts.mergeDims ?? 32,
   };
 
-  // Positive pairs; every tenth (by a hash of the pair) is held out to measure the model.
+  // Positive pairs, once per basket/outfit they occur in: a pair bought together a hundred times
+  // weighs a hundred times (measured: with each distinct pair once, the model learned nothing on the
+  // Groceries baskets, held-out AUC 0.47 — in a 169-item store nearly every pair occurs somewhere).
+  // Every tenth pair (by a hash of the pair, so all its occurrences) is held out to measure the model.
   const maxLen = opts.maxListLength ?? 20;
   const train: [number, number][] = [];
   const held: [number, number][] = [];
-  const seen = new Set<number>();
   for (const list of data.positives) {
     const n = Math.min(list.length, maxLen);
     for (let a = 0; a < n; a++) {
       for (let b = a + 1; b < n; b++) {
         const [x, y] = list[a]! < list[b]! ? [list[a]!, list[b]!] : [list[b]!, list[a]!];
-        if (x === y || seen.has(x * N + y) || (data.accept && !data.accept(x, y))) continue;
-        seen.add(x * N + y);
+        if (x === y || (data.accept && !data.accept(x, y))) continue;
         (((x * 2654435761) ^ (y * 40503)) >>> 0) % 10 === 0 ? held.push([x, y]) : train.push([x, y]);
       }
     }

@@ -1,0 +1,243 @@
+/**
+ * `npm run eval`: every row's method next to the seeds' baselines on the real datasets in
+ * ../shared/data, one run, same splits, same metrics. Writes JSON, a markdown table and an SVG
+ * chart per task. Deterministic under `--seed` (every split, sample and model is seeded).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { EVENT_COLUMNS, readSessions } from '../build/events.js';
+import { DatasetMissingError } from '../build/fashion-mnist.js';
+import { initNodeTf } from '../build/node-tf.js';
+import { Problems, UserError } from '../build/problems.js';
+import { parseColumnSpec, type ColumnSpec } from '../build/table.js';
+import { basketQueries, cooccurrencePairs, evaluatePairs, pairModelPairs, popularityPairs, trainSplitPair, vitrinePairs } from './complementary.js';
+import { DataMissingError, loadAmazon, loadBakery, loadDiginetica, loadEventLog, loadGroceries, loadMovielens, loadPolyvore, type BasketSplit, type SessionSplit } from './datasets.js';
+import { evaluateNext, itemKnnMethod, nextQueries, oneHotMethod, popularityMethod, sessionPopularityMethod, vitrineNextMethod, vsknnMethod, type NextMethod } from './next-view.js';
+import { CHART_METRICS, markdownTable, svgChart, type TaskResult } from './report.js';
+import { evaluateVisual } from './visual.js';
+
+export interface EvalOptions {
+  data: string;
+  out?: string;
+  json?: string;
+  seed: number;
+  tasks: Set<TaskResult['task']>;
+  events?: string;
+  eventsColumns?: ColumnSpec;
+  test?: string;
+  /** Most test queries per dataset (taken evenly). */
+  maxQueries: number;
+  /** The seed §1 network is trained only up to this many parameters. */
+  oneHotMaxParams: number;
+  fmnistPerClass: number;
+  fmnistDir?: string;
+  epochs?: number;
+  cacheDir: string;
+  progress: boolean;
+  log: (line: string) => void;
+}
+
+async function nextViewTask(split: SessionSplit, opts: EvalOptions): Promise<TaskResult> {
+  const queries = nextQueries(split, opts.maxQueries);
+  opts.log(`next-view · ${split.dataset}: ${split.items} items, ${split.train.length} training sessions, ${queries.length} test queries`);
+  const results = [];
+  const vitrine = await vitrineNextMethod(split, { seed: opts.seed, epochs: opts.epochs, log: opts.progress ? opts.log : undefined });
+  const methods: (() => NextMethod | Promise<NextMethod>)[] = [
+    () => popularityMethod(split),
+    () => sessionPopularityMethod(split),
+    () => itemKnnMethod(split, 'count'),
+    () => itemKnnMethod(split, 'jaccard'),
+    () => itemKnnMethod(split, 'llr'),
+    () => vsknnMethod(split),
+    () => oneHotMethod(split, opts.oneHotMaxParams, opts.seed),
+    () => vitrine,
+  ];
+  for (const make of methods) {
+    const m = await make();
+    const r = await evaluateNext(m, split, queries);
+    results.push(r);
+    opts.log(`  ${r.method.padEnd(12)} MRR@20 ${fmt(r.metrics['MRR@20'])}  MRR@20:new ${fmt(r.metrics['MRR@20:new'])}  HR@20:new ${fmt(r.metrics['HR@20:new'])}${r.note ? `  (${r.note})` : ''}`);
+  }
+  vitrine.dispose();
+  const n = queries.length;
+  const fresh = queries.filter((q) => !q.prefix.includes(q.target)).length;
+  return { task: 'next-view', dataset: split.dataset, results, notes: [...split.notes, `${n} queries, ${fresh} of them new items (${((100 * (n - fresh)) / Math.max(1, n)).toFixed(0)}% re-views)`] };
+}
+
+async function complementaryTask(split: BasketSplit, opts: EvalOptions): Promise<TaskResult> {
+  const queries = basketQueries(split, opts.seed, opts.maxQueries);
+  opts.log(`complementary · ${split.dataset}: ${split.items} items, ${split.train.length} training lists, ${queries.length} test queries`);
+  const { model, accept } = await trainSplitPair(split, opts.seed);
+  const methods = [
+    popularityPairs(split),
+    cooccurrencePairs(split, 'count'),
+    cooccurrencePairs(split, 'jaccard'),
+    cooccurrencePairs(split, 'llr'),
+    pairModelPairs(split, model),
+    vitrinePairs(split, model, accept, opts.seed),
+  ];
+  const results = [];
+  for (const m of methods) {
+    const r = evaluatePairs(m, split, queries, opts.seed);
+    results.push(r);
+    opts.log(`  ${r.method.padEnd(12)} ${Object.entries(r.metrics).map(([k, v]) => `${k} ${fmt(v)}`).join('  ')}`);
+  }
+  model.dispose();
+  return { task: 'complementary', dataset: split.dataset, results, notes: [...split.notes, `pair model: held-out AUC ${model.auc.toFixed(3)} on its own training pairs' held-out tenth`] };
+}
+
+const fmt = (v: number | null | undefined) => (typeof v === 'number' ? v.toFixed(4) : '—');
+
+/** A session log given on the command line: its own time split, or `--test` as the test sessions. */
+async function givenLog(opts: EvalOptions): Promise<SessionSplit> {
+  if (!opts.test) return loadEventLog(opts.events!, opts.eventsColumns, opts.events);
+  const index = new Map<string, number>();
+  const problems = new Problems();
+  const train = await readSessions(opts.events!, { index, addUnknown: true, columns: opts.eventsColumns, problems });
+  const test = await readSessions(opts.test, { index, columns: opts.eventsColumns, problems });
+  return {
+    dataset: opts.events!, items: index.size,
+    train: [...train.sessions].map((s) => s.slice()),
+    test: [...test.sessions].filter((s) => s.length > 1).map((s) => ({ session: s.slice(), from: 1 })),
+    notes: [`train ${opts.events}: ${train.sessions.count} sessions; test ${opts.test}: ${test.sessions.count} sessions`, ...problems.warnings()],
+  };
+}
+
+/** Runs the chosen tasks; returns every task's results (and writes the outputs asked for). */
+export async function runEval(opts: EvalOptions): Promise<TaskResult[]> {
+  const backend = await initNodeTf();
+  opts.log(`TF.js ${backend} backend, seed ${opts.seed}`);
+  const tasks: TaskResult[] = [];
+  const skipped: string[] = [];
+  const attempt = async (what: string, run: () => Promise<TaskResult | TaskResult[]>) => {
+    const t = performance.now();
+    try {
+      const r = await run();
+      tasks.push(...(Array.isArray(r) ? r : [r]));
+      opts.log(`${what}: ${((performance.now() - t) / 1000).toFixed(0)} s`);
+    } catch (e) {
+      if (!(e instanceof DataMissingError || e instanceof DatasetMissingError)) throw e;
+      skipped.push(`${what}: skipped — ${e.message}`);
+      opts.log(`${what}: skipped — ${e.message}`);
+    }
+  };
+  if (opts.events) {
+    await attempt(`next-view ${opts.events}`, async () => nextViewTask(await givenLog(opts), opts));
+  } else {
+    const d = (name: string) => join(opts.data, name);
+    if (opts.tasks.has('next-view')) {
+      await attempt('next-view diginetica', async () => nextViewTask(loadDiginetica(d('diginetica-sample')), opts));
+      await attempt('next-view amazon', async () => nextViewTask(loadAmazon(d('amazon-videogames-sasrec')), opts));
+      await attempt('next-view movielens', async () => nextViewTask(await loadMovielens(d('movielens-latest-small')), opts));
+    }
+    if (opts.tasks.has('complementary')) {
+      await attempt('complementary groceries', async () => complementaryTask(loadGroceries(d('groceries-arules')), opts));
+      await attempt('complementary bakery', async () => complementaryTask(loadBakery(d('bakery-breadbasket')), opts));
+      await attempt('complementary polyvore', async () => complementaryTask(loadPolyvore(d('polyvore-outfits-valid'), opts.seed), opts));
+    }
+    if (opts.tasks.has('visual')) {
+      await attempt('visual fashion-mnist', async () => {
+        const v = await evaluateVisual({
+          perClass: opts.fmnistPerClass, queries: Math.min(opts.maxQueries, 10_000), imageSize: 96, dims: 64, seed: opts.seed,
+          cacheDir: opts.cacheDir, dir: opts.fmnistDir, progress: opts.progress, log: opts.log,
+        });
+        return { task: 'visual', dataset: 'fashion-mnist', results: v.results, notes: v.notes };
+      });
+    }
+  }
+  const json = tasks.map(({ task, dataset, results }) => ({ task, dataset, results }));
+  if (opts.json) writeFileSync(opts.json, JSON.stringify(json, null, 1) + '\n');
+  if (opts.out) {
+    mkdirSync(opts.out, { recursive: true });
+    const md = [
+      '# Vitrine evaluation results',
+      '',
+      `Written by \`npm run eval\` (seed ${opts.seed}; at most ${opts.maxQueries} test queries per dataset). Every method ranks the`,
+      'whole catalog; best value per metric in **bold**; size is what the method ships (bytes), ms/query on this',
+      'machine (shared, 2 cores: compare within a table only). `:new` = next views of items not yet seen in the',
+      "session, with the session's items removed from every method's candidates; `MRR@20:first` = seed §2's protocol",
+      "(a session's first item → its later items).",
+      '',
+      ...tasks.map((t) => `${markdownTable(t)}\n![${t.task} ${t.dataset}](${chartName(t)})\n`),
+      ...(skipped.length ? ['## Skipped', '', ...skipped.map((s) => `- ${s}`), ''] : []),
+    ].join('\n');
+    writeFileSync(join(opts.out, 'RESULTS.md'), md);
+    writeFileSync(join(opts.out, 'results.json'), JSON.stringify(json, null, 1) + '\n');
+    for (const t of tasks) writeFileSync(join(opts.out, chartName(t)), svgChart(t, CHART_METRICS[t.task]));
+  }
+  return tasks;
+}
+
+const chartName = (t: TaskResult) => `${t.task}-${t.dataset.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '')}.svg`;
+
+const USAGE = `usage: npm run eval -- [options]
+  --data DIR              the datasets (default ../shared/data)
+  --out DIR               RESULTS.md, results.json and charts (default test/eval; --out '' for none)
+  --json FILE             the results as JSON
+  --seed N                default 1
+  --tasks LIST            next-view,complementary,visual (default all)
+  --events FILE           evaluate next view on this session log only (CSV/TSV, as the builder reads it)
+  --events-columns SPEC   its column names: session=…,user=…,item=…,time=…
+  --test FILE             the test sessions (default: the latest 20% of FILE's sessions)
+  --max-queries N         test queries per dataset, taken evenly (default 5000)
+  --fmnist-per-class N    Fashion-MNIST train images per class for the head (default 2000)
+  --epochs N              next-view training epochs (default: the builder's)
+  --onehot-max-params N   train seed §1's network only up to this size (default 20000000)
+  --no-progress`;
+
+export async function main(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        data: { type: 'string' }, out: { type: 'string' }, json: { type: 'string' }, seed: { type: 'string' }, tasks: { type: 'string' },
+        events: { type: 'string' }, 'events-columns': { type: 'string' }, test: { type: 'string' }, 'max-queries': { type: 'string' },
+        'fmnist-per-class': { type: 'string' }, epochs: { type: 'string' }, 'onehot-max-params': { type: 'string' }, 'no-progress': { type: 'boolean' },
+        'fmnist-dir': { type: 'string' }, help: { type: 'boolean' },
+      },
+    }));
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  const int = (name: string, v: string | undefined, fallback: number) => {
+    if (v === undefined) return fallback;
+    if (!/^\d+$/.test(v)) throw new UserError(`--${name} must be a whole number, got ${JSON.stringify(v)}`);
+    return Number(v);
+  };
+  try {
+    const tasks = new Set((values.tasks ?? 'next-view,complementary,visual').split(',').map((s) => s.trim()) as TaskResult['task'][]);
+    for (const t of tasks) if (!['next-view', 'complementary', 'visual'].includes(t)) throw new UserError(`--tasks: unknown task ${JSON.stringify(t)}`);
+    const t0 = performance.now();
+    await runEval({
+      data: values.data ?? '../shared/data',
+      out: values.out === '' ? undefined : (values.out ?? (values.events ? undefined : 'test/eval')),
+      json: values.json, seed: int('seed', values.seed, 1), tasks,
+      events: values.events,
+      eventsColumns: values['events-columns'] ? parseColumnSpec(values['events-columns'], Object.keys(EVENT_COLUMNS), '--events-columns') : undefined,
+      test: values.test,
+      maxQueries: int('max-queries', values['max-queries'], 5000),
+      oneHotMaxParams: int('onehot-max-params', values['onehot-max-params'], 20_000_000),
+      fmnistPerClass: int('fmnist-per-class', values['fmnist-per-class'], 2000),
+      fmnistDir: values['fmnist-dir'],
+      epochs: values.epochs ? int('epochs', values.epochs, 6) : undefined,
+      cacheDir: '.cache',
+      progress: !values['no-progress'],
+      log: (line) => process.stderr.write(line + '\n'),
+    });
+    process.stderr.write(`evaluation finished in ${((performance.now() - t0) / 60000).toFixed(1)} min\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof UserError) {
+      process.stderr.write(`vitrine eval: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
