@@ -209,17 +209,40 @@ export async function trainPairModel(data: PairData, opts: PairOptions): Promise
   for (const [name, t] of decodeTensors(header, bytes.slice().buffer)) stored.set(name, tf.tensor(t.data, t.shape));
   vars.forEach((x) => x.dispose());
   const S = (n: string) => stored.get(n)! as tf.Tensor2D;
+  // Products with the same inputs (same category and words, no distinct image) have the same leg:
+  // score each distinct leg once and spread the scores (a catalog without images has few).
+  const legRows = (await S('legs').data()) as Float32Array;
+  const distinct = new Map<string, number>();
+  const legOf = new Int32Array(N);
+  const firstOf: number[] = [];
+  for (let r = 0; r < N; r++) {
+    const key = legRows.subarray(r * dims.leg, (r + 1) * dims.leg).join(',');
+    let u = distinct.get(key);
+    if (u === undefined) distinct.set(key, (u = firstOf.push(r) - 1));
+    legOf[r] = u;
+  }
+  const shared = firstOf.length < N / 2;
+  if (shared) {
+    const legs = tf.gather(S('legs'), tf.tensor1d(firstOf, 'int32'));
+    stored.get('legs')!.dispose();
+    stored.set('legs', legs);
+  }
+  const score = (i: number, rows?: Int32Array): Float32Array =>
+    tf.tidy(() => {
+      const all = S('legs');
+      const b = rows ? tf.gather(all, tf.tensor1d(rows, 'int32')) : all;
+      const a = tf.tile(tf.slice(all, [i, 0], [1, -1]), [b.shape[0], 1]);
+      const m = tf.concat([tf.add(a, b), tf.mul(a, b), tf.abs(tf.sub(a, b))], 1) as tf.Tensor2D;
+      const h = tf.relu(tf.add(tf.matMul(m, S('m1W')), S('m1B'))) as tf.Tensor2D;
+      return tf.reshape(tf.add(tf.matMul(h, S('m2W')), S('m2B')), [-1]).dataSync() as Float32Array;
+    });
   return {
     header, data: bytes, auc: heldAuc, pairs: positives.length,
-    scoreAgainst: (i, candidates) =>
-      tf.tidy(() => {
-        const all = S('legs');
-        const b = candidates ? tf.gather(all, tf.tensor1d(candidates, 'int32')) : all;
-        const a = tf.tile(tf.slice(all, [i, 0], [1, -1]), [b.shape[0], 1]);
-        const m = tf.concat([tf.add(a, b), tf.mul(a, b), tf.abs(tf.sub(a, b))], 1) as tf.Tensor2D;
-        const h = tf.relu(tf.add(tf.matMul(m, S('m1W')), S('m1B'))) as tf.Tensor2D;
-        return tf.reshape(tf.add(tf.matMul(h, S('m2W')), S('m2B')), [-1]).dataSync() as Float32Array;
-      }),
+    scoreAgainst: (i, candidates) => {
+      if (!shared) return score(i, candidates);
+      const byLeg = score(legOf[i]!);
+      return candidates ? Float32Array.from(candidates, (j) => byLeg[legOf[j]!]!) : Float32Array.from(legOf, (u) => byLeg[u]!);
+    },
     dispose: () => stored.forEach((t) => t.dispose()),
   };
 }

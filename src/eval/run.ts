@@ -42,7 +42,9 @@ async function nextViewTask(split: SessionSplit, opts: EvalOptions): Promise<Tas
   const queries = nextQueries(split, opts.maxQueries);
   opts.log(`next-view · ${split.dataset}: ${split.items} items, ${split.train.length} training sessions, ${queries.length} test queries`);
   const results = [];
+  const t0 = performance.now();
   const vitrine = await vitrineNextMethod(split, { seed: opts.seed, epochs: opts.epochs, log: opts.progress ? opts.log : undefined });
+  opts.log(`  vitrine next-view model trained in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   const methods: (() => NextMethod | Promise<NextMethod>)[] = [
     () => popularityMethod(split),
     () => sessionPopularityMethod(split),
@@ -54,10 +56,11 @@ async function nextViewTask(split: SessionSplit, opts: EvalOptions): Promise<Tas
     () => vitrine,
   ];
   for (const make of methods) {
+    const t = performance.now();
     const m = await make();
     const r = await evaluateNext(m, split, queries);
     results.push(r);
-    opts.log(`  ${r.method.padEnd(12)} MRR@20 ${fmt(r.metrics['MRR@20'])}  MRR@20:new ${fmt(r.metrics['MRR@20:new'])}  HR@20:new ${fmt(r.metrics['HR@20:new'])}${r.note ? `  (${r.note})` : ''}`);
+    opts.log(`  ${r.method.padEnd(12)} MRR@20 ${fmt(r.metrics['MRR@20'])}  MRR@20:new ${fmt(r.metrics['MRR@20:new'])}  HR@20:new ${fmt(r.metrics['HR@20:new'])}  ${((performance.now() - t) / 1000).toFixed(0)} s${r.note ? `  (${r.note})` : ''}`);
   }
   vitrine.dispose();
   const n = queries.length;

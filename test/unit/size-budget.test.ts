@@ -1,0 +1,36 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The widget's own JavaScript — what every product page downloads before any row needs TF.js — stays
+ * small: the entry, the worker, and the chunks they import statically. TF.js and its backends are
+ * imported dynamically (lazily) and are not counted here; `npm run bench` reports them.
+ * Reads the production build: `npm test` builds it first.
+ */
+const DIST = 'dist';
+const BUDGET_GZIP = 30 * 1024;
+
+/** A file and every chunk it imports statically (`import … from "./x.js"`, `import "./x.js"`), transitively. */
+function staticGraph(entry: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(entry)) return seen;
+  seen.add(entry);
+  const code = readFileSync(entry, 'utf8');
+  for (const m of code.matchAll(/(?:\bfrom|\bimport)\s*["'](\.{1,2}\/[^"']+)["']/g)) staticGraph(normalize(join(dirname(entry), m[1]!)), seen);
+  return seen;
+}
+
+describe('size budget', () => {
+  it(`the widget's own JS (entry + worker + their static imports) is at most ${BUDGET_GZIP / 1024} KB gzip`, () => {
+    const entries = [join(DIST, 'vitrine.js'), join(DIST, 'vitrine-worker.js')];
+    for (const e of entries) expect(existsSync(e), `${e} is missing: run \`npm run build\` first`).toBe(true);
+    const files = new Set([...entries.flatMap((e) => [...staticGraph(e)])]);
+    const sizes = [...files].map((f) => ({ f, gzip: gzipSync(readFileSync(f), { level: 9 }).length }));
+    const total = sizes.reduce((a, s) => a + s.gzip, 0);
+    // TF.js must not be in the static graph (it alone is hundreds of KB).
+    for (const { f, gzip } of sizes) expect(gzip, `${f} is statically imported and ${gzip} bytes gzip`).toBeLessThan(BUDGET_GZIP);
+    expect(total, sizes.map((s) => `${s.f}: ${s.gzip} B`).join(', ')).toBeLessThanOrEqual(BUDGET_GZIP);
+    expect(files.size).toBeGreaterThanOrEqual(2);
+  });
+});
