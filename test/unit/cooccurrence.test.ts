@@ -41,6 +41,18 @@ describe('cooccurrenceTopK', () => {
     expect(cooccurrenceTopK(baskets, 4, { k: 2, score: 'count' })[1]![0]![0]).toBe(0);
   });
 
+  it('LLR leaves out pairs seen together less often than chance, however large their G²', () => {
+    // 0 is in most baskets, yet with 3 only once: 3 is bought *instead of* 0. Raw count lists it.
+    const t: number[][] = [];
+    for (let i = 0; i < 60; i++) t.push([0, 1]);
+    for (let i = 0; i < 20; i++) t.push([3, 2]);
+    t.push([0, 3]);
+    const llrLists = cooccurrenceTopK(t, 4, { k: 5, score: 'llr', minSupport: 1 });
+    expect(llrLists[3]!.map(([j]) => j)).toEqual([2]);
+    expect(llr(1, 20, 60, 0)).toBeGreaterThan(10); // the G² that used to rank 0 for 3
+    expect(cooccurrenceTopK(t, 4, { k: 5, score: 'count', minSupport: 1 })[3]!.map(([j]) => j)).toEqual([2, 0]);
+  });
+
   it('scores Jaccard as |A∩B| / |A∪B|', () => {
     const [[other, score]] = cooccurrenceTopK([[0, 1], [0, 1], [0], [1, 2], [1, 2]], 3, { k: 1, score: 'jaccard' })[0]!;
     expect(other).toBe(1);
@@ -54,7 +66,8 @@ describe('cooccurrenceTopK', () => {
   });
 
   it('never lists an item with itself and keeps at most k', () => {
-    const lists = cooccurrenceTopK([[0, 1, 2, 3], [0, 1, 2, 3], [0, 1, 2, 3]], 4, { k: 2 });
+    // (Items in every basket tell LLR nothing — it lists none of them — so count here.)
+    const lists = cooccurrenceTopK([[0, 1, 2, 3], [0, 1, 2, 3], [0, 1, 2, 3]], 4, { k: 2, score: 'count' });
     lists.forEach((l, i) => {
       expect(l.length).toBe(2);
       expect(l.some(([j]) => j === i)).toBe(false);
