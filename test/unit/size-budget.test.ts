@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { staticGraph } from '../../scripts/js-graph.js';
 
 /**
  * The widget's own JavaScript — what every product page downloads before any row needs TF.js — stays
@@ -11,15 +12,6 @@ import { describe, expect, it } from 'vitest';
  */
 const DIST = 'dist';
 const BUDGET_GZIP = 30 * 1024;
-
-/** A file and every chunk it imports statically (`import … from "./x.js"`, `import "./x.js"`), transitively. */
-function staticGraph(entry: string, seen = new Set<string>()): Set<string> {
-  if (seen.has(entry)) return seen;
-  seen.add(entry);
-  const code = readFileSync(entry, 'utf8');
-  for (const m of code.matchAll(/(?:\bfrom|\bimport)\s*["'](\.{1,2}\/[^"']+)["']/g)) staticGraph(normalize(join(dirname(entry), m[1]!)), seen);
-  return seen;
-}
 
 describe('size budget', () => {
   it(`the widget's own JS (entry + worker + their static imports) is at most ${BUDGET_GZIP / 1024} KB gzip`, () => {
