@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { chromium, type Browser } from '@playwright/test';
+import { build } from 'esbuild';
 import { staticGraph } from './js-graph.js';
 import { serve } from './serve.js';
 
@@ -155,9 +156,34 @@ async function main() {
     fig({ key: 'tfjs_loaded_no_model', what: `TF.js files requested on a first visit, whose rows need no model (${urls.length} requests in all)`, value: tf.length, unit: 'files', target: '0' });
     await context.close();
 
+    // 2. Similar-items search in a worker: Vitrine's int8 scan vs a float32 scan, random unit vectors.
+    const code = (await build({ entryPoints: ['test/bench/knn-worker.ts'], bundle: true, format: 'iife', write: false, target: 'es2022' })).outputFiles[0]!.text;
+    const kp = await browser.newPage();
+    await kp.goto(`${store.url}bench-blank.txt`).catch(() => undefined);
+    const knn: Record<string, { f32: number; i8: number; recall: number; bytes: number }> = {};
+    for (const n of values.quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000]) {
+      const res = await kp.evaluate(
+        ({ code, job }) =>
+          new Promise<{ f32: number[]; i8: number[]; recall: number; bytesPerItem: number }>((resolve, reject) => {
+            const w = new Worker(URL.createObjectURL(new Blob([code], { type: 'text/javascript' })));
+            w.onmessage = (e) => (resolve(e.data), w.terminate());
+            w.onerror = (e) => reject(new Error(e.message));
+            w.postMessage(job);
+          }),
+        { code, job: { n, dims: manifest.dims, queries: n >= 1_000_000 ? 10 : runs * 4, k: 10, seed: 7 } },
+      );
+      const label = n >= 1_000_000 ? '1m' : `${n / 1000}k`;
+      knn[label] = { f32: median(res.f32), i8: median(res.i8), recall: res.recall, bytes: res.bytesPerItem };
+      fig({
+        key: `knn${label}_vs_f32`, what: `similar-items query in a worker at ${n.toLocaleString('en')} × ${manifest.dims} (int8 scan, ${res.bytesPerItem} B/item; recall@10 vs exact float32 ${res.recall.toFixed(3)})`,
+        value: knn[label]!.i8, unit: 'ms', baseline: { what: 'float32 scan', value: knn[label]!.f32 }, ratio: knn[label]!.i8 / knn[label]!.f32,
+        target: n === 100_000 ? '≤ 0.25, recall ≥ 0.95' : n >= 1_000_000 ? '≤ 0.05, recall ≥ 0.90, ≤ 32 B/item' : undefined,
+      });
+    }
+    await kp.close();
+    if (values.quick) fig({ key: 'knn1m_vs_f32', what: 'similar-items query at 1M items (left out of --quick)', value: null, unit: '' });
+
     for (const [key, what] of [
-      ['knn100k_vs_f32', 'similar-items query at 100k items vs a float32 scan'],
-      ['knn1m_vs_f32', 'similar-items query at 1M items vs a float32 scan'],
       ['chosen_vs_best', 'the backend Vitrine picks vs the fastest measured'],
       ['builder_img_s', 'builder images/second per Node backend'],
     ] as const) fig({ key, what, value: null, unit: '' });
@@ -167,10 +193,12 @@ async function main() {
   }
 
   const get = (k: string) => figures.find((f) => f.key === k);
+  const recallOf = (k: string) => Number(/recall@10 vs exact float32 ([\d.]+)/.exec(get(k)?.what ?? '')?.[1] ?? NaN);
+  const orNull = (x: number | null | undefined) => (x === undefined || x === null || Number.isNaN(x) ? null : x);
   const json = {
-    ratios: { ttfr_vs_fetch: get('ttfr_cold')?.ratio ?? null, knn100k_vs_f32: null, knn1m_vs_f32: null, chosen_vs_best: null },
-    recall: { knn100k: null, knn1m: null },
-    bytes: { widget_gzip: Math.round((get('widget_gzip')?.value ?? 0) * 1024), per_item_1m: null },
+    ratios: { ttfr_vs_fetch: orNull(get('ttfr_cold')?.ratio), knn100k_vs_f32: orNull(get('knn100k_vs_f32')?.ratio), knn1m_vs_f32: orNull(get('knn1m_vs_f32')?.ratio), chosen_vs_best: null },
+    recall: { knn100k: orNull(recallOf('knn100k_vs_f32')), knn1m: orNull(recallOf('knn1m_vs_f32')) },
+    bytes: { widget_gzip: Math.round((get('widget_gzip')?.value ?? 0) * 1024), per_item_1m: get('knn1m_vs_f32')?.value != null ? manifest.dims + 4 : null },
     figures,
     runs,
     date: new Date().toISOString(),
