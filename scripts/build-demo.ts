@@ -14,8 +14,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeOutfits, makeProducts, pickImages, simulateEvents } from '../src/build/demo-data.js';
-import { loadFashionMnist } from '../src/build/fashion-mnist.js';
-import sharp from 'sharp';
+import { loadFashionMnist, pngOf as png } from '../src/build/fashion-mnist.js';
 import { buildBundle } from '../src/build/bundle.js';
 import { createRng } from '../src/recommend/rng.js';
 
@@ -24,8 +23,6 @@ const seed = Number(args.get('seed') ?? 7);
 const perClass = Number(args.get('per-class') ?? 100);
 const inputs = args.get('inputs') ?? '.cache/demo-store';
 const rng = createRng(seed);
-/** Fashion-MNIST's 28×28 grayscale pixels as a PNG file. */
-const png = (pixels: Uint8Array) => sharp(Buffer.from(pixels), { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer();
 
 // 1. The store's inputs.
 const test = loadFashionMnist('t10k');

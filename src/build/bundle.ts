@@ -108,9 +108,12 @@ export function fillGoesWith(lists: TopKLists, pair: TrainedPair, k: number, inS
     if (list.length >= k) return;
     const pool = Int32Array.from(stocked.filter((j) => j !== i && accept(i, j)));
     const n = Math.min(pool.length, PAIR_POOL);
-    for (let a = 0; a < n && pool.length > PAIR_POOL; a++) {
-      const b = a + rng.int(pool.length - a);
-      [pool[a], pool[b]] = [pool[b]!, pool[a]!];
+    // A partial Fisher–Yates shuffle picks the sample (only when the pool is over the cap).
+    if (pool.length > n) {
+      for (let a = 0; a < n; a++) {
+        const b = a + rng.int(pool.length - a);
+        [pool[a], pool[b]] = [pool[b]!, pool[a]!];
+      }
     }
     const candidates = pool.subarray(0, n);
     const scores = pair.scoreAgainst(i, candidates);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import sharp from 'sharp';
 
 /** Where Debian's `dataset-fashion-mnist` package puts the IDX files. */
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
@@ -51,4 +52,9 @@ export function loadFashionMnist(split: 'train' | 't10k', dir = FASHION_MNIST_DI
 export function imageAt(split: FashionMnistSplit, i: number): Uint8Array {
   const n = split.size * split.size;
   return split.images.subarray(i * n, (i + 1) * n);
+}
+
+/** A 28×28 grayscale image as PNG bytes: how the demo store and the evaluation hand images to the builder. */
+export function pngOf(pixels: Uint8Array): Promise<Buffer> {
+  return sharp(Buffer.from(pixels), { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer();
 }

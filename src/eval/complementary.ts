@@ -10,7 +10,7 @@ import { cooccurrenceTopK, type CooccurrenceScore, type TopKLists } from '../rec
 import { createRng } from '../recommend/rng.js';
 import { titleBuckets } from '../recommend/text.js';
 import type { BasketSplit } from './datasets.js';
-import { rankOf, RankMetrics, rocAuc } from './metrics.js';
+import { listBytes, popularity, rankOf, RankMetrics, rocAuc } from './metrics.js';
 import type { MethodResult } from './next-view.js';
 
 const K = 10;
@@ -24,16 +24,6 @@ export interface PairMethod {
   pair(a: number, candidates: Int32Array): Float32Array;
 }
 
-function popularity(split: BasketSplit): Float32Array {
-  const pop = new Float32Array(split.items);
-  for (const b of split.train) for (const i of b) pop[i]!++;
-  let max = 1;
-  for (const p of pop) max = Math.max(max, p);
-  return pop.map((p) => p / (max + 1));
-}
-
-const listBytes = (lists: TopKLists) => Buffer.byteLength(JSON.stringify(lists.map((l) => l.map(([j, s]) => [j, Math.round(s * 1000) / 1000]))));
-
 /** Lists as maps, both directions, for pair lookups. */
 function pairTable(lists: TopKLists): Map<number, number>[] {
   const t = lists.map((l) => new Map(l));
@@ -42,13 +32,13 @@ function pairTable(lists: TopKLists): Map<number, number>[] {
 }
 
 export function popularityPairs(split: BasketSplit): PairMethod {
-  const pop = popularity(split);
+  const pop = popularity(split.train, split.items);
   return { name: 'popularity', rank: () => pop.slice(), pair: (_a, c) => Float32Array.from(c, (j) => pop[j]!) };
 }
 
 /** Item-kNN: each context item's co-occurrence list (count, Jaccard or LLR) summed, popularity breaking ties. */
 export function cooccurrencePairs(split: BasketSplit, score: CooccurrenceScore, k = 100): PairMethod {
-  const pop = popularity(split);
+  const pop = popularity(split.train, split.items);
   const lists = cooccurrenceTopK(split.train, split.items, { k, score, minSupport: 1 });
   const table = pairTable(lists);
   return {
@@ -144,10 +134,9 @@ export function basketQueries(split: BasketSplit, seed: number, max = Infinity):
 /** HR@10 and MRR@10 of the held-out item; on Polyvore also compatibility AUC and fill-in-the-blank. */
 export function evaluatePairs(method: PairMethod, split: BasketSplit, queries: readonly { context: Int32Array; target: number }[], seed: number): MethodResult {
   const m = new RankMetrics(K);
-  let ms = 0;
   const t0 = performance.now();
   for (const q of queries) m.add(rankOf(method.rank(q.context), q.target, new Set(q.context)));
-  ms = (performance.now() - t0) / Math.max(1, queries.length);
+  const ms = (performance.now() - t0) / Math.max(1, queries.length);
   const v = m.values();
   const metrics: Record<string, number | null> = { [`HR@${K}`]: v[`HR@${K}`]!, [`MRR@${K}`]: v[`MRR@${K}`]! };
   if (split.compatibility) {

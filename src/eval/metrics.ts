@@ -1,3 +1,5 @@
+import type { TopKLists } from '../recommend/cooccurrence.js';
+
 /**
  * Ranking metrics for offline evaluation. A method scores every catalog item; the target's rank is
  * the number of allowed items scoring strictly higher, plus half the allowed items tied with it
@@ -45,21 +47,8 @@ export class RankMetrics {
   }
 }
 
-/** Area under the ROC curve of positive vs negative scores (ties count half). */
-export function rocAuc(positive: ArrayLike<number>, negative: ArrayLike<number>): number {
-  const all = [...Array.from(positive, (s) => [s, 1] as const), ...Array.from(negative, (s) => [s, 0] as const)].sort((a, b) => a[0] - b[0]);
-  let rankSum = 0;
-  for (let i = 0; i < all.length; ) {
-    let j = i;
-    while (j < all.length && all[j]![0] === all[i]![0]) j++;
-    const mid = (i + j + 1) / 2; // average 1-based rank of the tie group
-    for (let t = i; t < j; t++) if (all[t]![1]) rankSum += mid;
-    i = j;
-  }
-  const p = positive.length;
-  const n = negative.length;
-  return p && n ? (rankSum - (p * (p + 1)) / 2) / (p * n) : NaN;
-}
+/** Area under the ROC curve (ties count half): the builder's own, which measures its pair model. */
+export { auc as rocAuc } from '../build/train-pair.js';
 
 /** Precision@k of same-label neighbours: for each row, the share of its k nearest others with its label. */
 export function labelPrecision(neighbours: (row: number) => readonly number[], labels: ArrayLike<number>, k: number): number {
@@ -72,3 +61,15 @@ export function labelPrecision(neighbours: (row: number) => readonly number[], l
   }
   return labels.length ? sum / labels.length : 0;
 }
+
+/** How often each item occurs in `lists`, scaled into [0, 1): a prior and a tie-breaker for sparse methods. */
+export function popularity(lists: Iterable<ArrayLike<number>>, items: number): Float32Array {
+  const pop = new Float32Array(items);
+  for (const l of lists) for (let i = 0; i < l.length; i++) pop[l[i]!]!++;
+  let max = 1;
+  for (const p of pop) max = Math.max(max, p);
+  return pop.map((p) => p / (max + 1));
+}
+
+/** Serialized size of top-k lists as a bundle stores them (JSON `[[index, score], …]` per item). */
+export const listBytes = (lists: TopKLists): number => Buffer.byteLength(JSON.stringify(lists.map((l) => l.map(([j, s]) => [j, Math.round(s * 1000) / 1000]))));

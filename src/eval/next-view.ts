@@ -6,13 +6,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { NEXT_VIEW_MAX_LENGTH, countParams, trainNextView } from '../build/train-next.js';
-import { cooccurrenceTopK, nextAfterTopK, type CooccurrenceScore, type TopKLists } from '../recommend/cooccurrence.js';
+import { cooccurrenceTopK, nextAfterTopK, type CooccurrenceScore } from '../recommend/cooccurrence.js';
 import { encodeNextView, NextViewModel } from '../model/next-view.js';
-import { decodeTensors } from '../model/tensor-file.js';
 import { createRng } from '../recommend/rng.js';
 import { topIndices } from '../recommend/select.js';
 import type { SessionSplit } from './datasets.js';
-import { rankOf, RankMetrics } from './metrics.js';
+import { listBytes, popularity, rankOf, RankMetrics } from './metrics.js';
 
 export interface MethodResult {
   method: string;
@@ -30,31 +29,20 @@ export interface NextMethod {
   bytes?: number;
   params?: number;
   note?: string;
-  scores(prefix: Int32Array): Float32Array | Promise<Float32Array>;
+  /** Absent for a method that could not be trained here (it is reported with its size and no metrics). */
+  scores?(prefix: Int32Array): Float32Array | Promise<Float32Array>;
 }
 
 const K = 20;
 
-/** Popularity in training sessions, as a score in [0, 1): a tie-breaker for sparse methods. */
-function popularity(split: SessionSplit): Float32Array {
-  const pop = new Float32Array(split.items);
-  for (const s of split.train) for (const i of s) pop[i]!++;
-  let max = 1;
-  for (const p of pop) max = Math.max(max, p);
-  return pop.map((p) => p / (max + 1));
-}
-
-/** Serialized size of top-k lists as the bundle stores them (JSON `[[index, score], …]` per item). */
-const listBytes = (lists: TopKLists) => Buffer.byteLength(JSON.stringify(lists.map((l) => l.map(([j, s]) => [j, Math.round(s * 1000) / 1000]))));
-
 export function popularityMethod(split: SessionSplit): NextMethod {
-  const pop = popularity(split);
+  const pop = popularity(split.train, split.items);
   return { name: 'popularity', scores: () => pop };
 }
 
 /** Session popularity: items of the session by how often it viewed them, then global popularity. */
 export function sessionPopularityMethod(split: SessionSplit): NextMethod {
-  const pop = popularity(split);
+  const pop = popularity(split.train, split.items);
   return {
     name: 'session-pop',
     scores: (prefix) => {
@@ -67,7 +55,7 @@ export function sessionPopularityMethod(split: SessionSplit): NextMethod {
 
 /** Item-kNN (seed §2): the last viewed item's co-occurrence list (count, Jaccard or LLR), then popularity. */
 export function itemKnnMethod(split: SessionSplit, score: CooccurrenceScore, k = 100): NextMethod {
-  const pop = popularity(split);
+  const pop = popularity(split.train, split.items);
   const lists = cooccurrenceTopK(split.train, split.items, { k, score, minSupport: 1 });
   return {
     name: score === 'count' ? 'cooc-count' : score === 'jaccard' ? 'jaccard' : 'llr-knn',
@@ -88,7 +76,7 @@ export function itemKnnMethod(split: SessionSplit, score: CooccurrenceScore, k =
  * similarity of the neighbours that contain it.
  */
 export function vsknnMethod(split: SessionSplit, k = 100, sample = 500): NextMethod {
-  const pop = popularity(split);
+  const pop = popularity(split.train, split.items);
   const sets = split.train.map((s) => new Set(s));
   const sessionsOf: number[][] = Array.from({ length: split.items }, () => []);
   split.train.forEach((s, n) => new Set(s).forEach((i) => sessionsOf[i]!.push(n)));
@@ -124,7 +112,7 @@ export async function oneHotMethod(split: SessionSplit, maxParams: number, seed:
   const params = 4 * N * N + 3 * N;
   const base = { name: 'onehot-ffn', params, bytes: 4 * params };
   if (params > maxParams) {
-    return { ...base, note: `not trained: ${(params / 1e6).toFixed(0)}M parameters (${(base.bytes / 1e9).toFixed(2)} GB float32) exceed this run's budget of ${(maxParams / 1e6).toFixed(0)}M`, scores: () => new Float32Array(N).fill(NaN) };
+    return { ...base, note: `not trained: ${(params / 1e6).toFixed(0)}M parameters (${(base.bytes / 1e9).toFixed(2)} GB float32) exceed this run's budget of ${(maxParams / 1e6).toFixed(0)}M` };
   }
   const xs: number[] = [];
   const ys: number[] = [];
@@ -173,7 +161,6 @@ export async function vitrineNextMethod(split: SessionSplit, opts: { seed: numbe
   const count = countParams(params);
   const { header, data } = await encodeNextView(params, NEXT_VIEW_MAX_LENGTH);
   Object.values(params).forEach((t) => (t as tf.Tensor).dispose());
-  decodeTensors(header, data.slice().buffer); // the same check the bundle reader makes
   const model = NextViewModel.load(header, data.slice().buffer, split.items);
   const nextAfter = nextAfterTopK(split.train, split.items, 20);
   const after = nextAfter.map((l) => l.map(([j]) => j));
@@ -215,6 +202,14 @@ export function nextQueries(split: SessionSplit, max = Infinity): Query[] {
  * item of each test session → its later items: reciprocal rank of the first of them in the top 20).
  */
 export async function evaluateNext(method: NextMethod, split: SessionSplit, queries: readonly Query[]): Promise<MethodResult> {
+  const about = {
+    ...(method.bytes !== undefined ? { bytes: method.bytes } : {}),
+    ...(method.params !== undefined ? { params: method.params } : {}),
+    ...(method.note ? { note: method.note } : {}),
+  };
+  const score = method.scores?.bind(method);
+  const metricNames = [...Object.keys(new RankMetrics(K).values()), ...Object.keys(new RankMetrics(K).values(':new')), `MRR@${K}:first`];
+  if (!score) return { method: method.name, metrics: Object.fromEntries(metricNames.map((k) => [k, null])), msPerQuery: 0, ...about };
   const all = new RankMetrics(K);
   const fresh = new RankMetrics(K);
   let seedRr = 0;
@@ -223,14 +218,13 @@ export async function evaluateNext(method: NextMethod, split: SessionSplit, quer
   let calls = 0;
   const timed = async (prefix: Int32Array) => {
     const t = performance.now();
-    const s = await method.scores(prefix);
+    const s = await score(prefix);
     ms += performance.now() - t;
     calls++;
     return s;
   };
   for (const q of queries) {
     const scores = await timed(q.prefix);
-    if (Number.isNaN(scores[0])) break; // a method that was not trained
     all.add(rankOf(scores, q.target));
     const seen = new Set(q.prefix);
     if (!seen.has(q.target)) fresh.add(rankOf(scores, q.target, seen));
@@ -242,20 +236,11 @@ export async function evaluateNext(method: NextMethod, split: SessionSplit, quer
     const later = new Set(Array.from(session.subarray(1)).filter((i) => i !== session[0]));
     if (!later.size) continue;
     const scores = await timed(session.subarray(0, 1));
-    if (Number.isNaN(scores[0])) break;
     const top = topIndices(scores, K, new Set([session[0]!]));
     const r = top.findIndex((h) => later.has(h.index));
     seedRr += r >= 0 ? 1 / (r + 1) : 0;
     seedN++;
   }
-  const trained = all.count > 0;
-  const metrics: Record<string, number | null> = trained
-    ? { ...all.values(), ...fresh.values(':new'), [`MRR@${K}:first`]: seedRr / Math.max(1, seedN) }
-    : Object.fromEntries([...Object.keys(new RankMetrics(K).values()), ...Object.keys(new RankMetrics(K).values(':new')), `MRR@${K}:first`].map((k) => [k, null]));
-  return {
-    method: method.name, metrics, msPerQuery: calls && trained ? ms / calls : 0,
-    ...(method.bytes !== undefined ? { bytes: method.bytes } : {}),
-    ...(method.params !== undefined ? { params: method.params } : {}),
-    ...(method.note ? { note: method.note } : {}),
-  };
+  const metrics = { ...all.values(), ...fresh.values(':new'), [`MRR@${K}:first`]: seedRr / Math.max(1, seedN) };
+  return { method: method.name, metrics, msPerQuery: calls ? ms / calls : 0, ...about };
 }

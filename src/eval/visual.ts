@@ -6,9 +6,8 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { embedImages, progressBar } from '../build/embed-images.js';
-import { loadFashionMnist, imageAt, type FashionMnistSplit } from '../build/fashion-mnist.js';
+import { imageAt, loadFashionMnist, pngOf, type FashionMnistSplit } from '../build/fashion-mnist.js';
 import { DEFAULT_IMAGE_MODEL, loadImageModel } from '../build/image-model.js';
 import { Problems } from '../build/problems.js';
 import { applyRows, trainProjectionHead } from '../build/train-head.js';
@@ -37,7 +36,7 @@ async function pngs(split: FashionMnistSplit, name: string, indices: readonly nu
   for (const i of indices) {
     const ref = `${name}/${i}.png`;
     const path = join(dir, ref);
-    if (!existsSync(path)) writeFileSync(path, await sharp(Buffer.from(imageAt(split, i)), { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer());
+    if (!existsSync(path)) writeFileSync(path, await pngOf(imageAt(split, i)));
     refs.push(ref);
   }
   return refs;
