@@ -28,7 +28,9 @@ const describe = (ev: Event) => (ev instanceof ErrorEvent && ev.message ? ev.mes
 
 /** Starts a worker and waits for its first answer; tries the next way to start it if that fails. */
 async function connect(url: URL): Promise<{ worker: Worker; remote: Remote<EngineApi> }> {
-  const ways: Start[] = url.origin === location.origin ? ['direct', 'shim'] : ['shim'];
+  // On a cross-origin-isolated page `direct` works only if the host sends COEP with the script
+  // too; most do not, and finding out costs a round trip and the script's bytes: shim first.
+  const ways: Start[] = url.origin !== location.origin ? ['shim'] : globalThis.crossOriginIsolated ? ['shim', 'direct'] : ['direct', 'shim'];
   const failures: string[] = [];
   for (const how of ways) {
     let started: ReturnType<typeof startWorker>;

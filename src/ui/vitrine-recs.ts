@@ -1,6 +1,7 @@
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import type { BackendInfo, BackendPreference, Recommendation, RowKind, RowResult } from '../protocol.js';
 import { getEngine } from './engine-client.js';
+import { prefetchBundle } from './prefetch.js';
 import { styles } from './styles.js';
 
 const ROW_KINDS: readonly RowKind[] = ['similar', 'complementary', 'next'];
@@ -182,6 +183,7 @@ export class VitrineRecsElement extends LitElement {
     const config = this.config();
     this.states = new Map(config?.rows.map((r) => [r, { status: 'pending' }]));
     if (!config || !this.isConnected) return;
+    prefetchBundle(config.src);
     let engine: ReturnType<typeof getEngine>;
     try {
       engine = getEngine();

@@ -26,6 +26,11 @@ interface OpenBundle {
   index: Map<string, number>;
   /** Models load once per bundle, on first need. */
   models: Map<string, Promise<unknown>>;
+  /**
+   * Settles when the similar row's embeddings have arrived (or failed). The other rows' lists are
+   * fetched after it, so on a slow link they do not share its bandwidth: the first row comes first.
+   */
+  primary: Promise<unknown>;
 }
 
 const ROWS: ReadonlySet<RowKind> = new Set(['similar', 'complementary', 'next']);
@@ -55,8 +60,10 @@ export function createEngine(opts: EngineOptions): EngineApi {
   const open = (src: string): Promise<OpenBundle> =>
     once(bundles, src, async () => {
       const bundle = await openBundle(src);
+      // Items and embeddings in parallel: the similar row needs both, and either may be the larger.
+      const primary = bundle.manifest.similar ? bundle.embeddings().catch(() => undefined) : Promise.resolve();
       const items = await bundle.items();
-      return { bundle, items, index: new Map(items.map((it, i) => [it.id, i])), models: new Map() };
+      return { bundle, items, index: new Map(items.map((it, i) => [it.id, i])), models: new Map(), primary };
     });
 
   /**
@@ -118,6 +125,7 @@ export function createEngine(opts: EngineOptions): EngineApi {
     const self = b.index.get(q.product);
     if (!c) return { row: 'complementary', basis: 'complementary', items: [] };
     if (self !== undefined) {
+      await b.primary;
       const list = (await b.bundle.topK(c.file))[self]!;
       const hits = list.filter(([j]) => j !== self && b.items[j]!.inStock !== false).map(([index, score]) => ({ index, score }));
       return { row: 'complementary', basis: 'complementary', items: toItems(b, diversify(hits, categoryOf(b), q.limit + 4, Math.ceil(q.limit / 3)), q) };
@@ -182,6 +190,7 @@ export function createEngine(opts: EngineOptions): EngineApi {
     // No session to read yet: what shoppers most often view after this product (or the last one seen).
     const from = self ?? session[session.length - 1];
     if (from === undefined) return { row: 'next', basis: 'often-next', items: [] };
+    await b.primary;
     const list = (await b.bundle.topK(n.fallback))[from]!;
     const hits = list.filter(([j]) => !seen.has(j)).map(([index, score]) => ({ index, score }));
     return { row: 'next', basis: 'often-next', items: toItems(b, hits, q) };

@@ -1,0 +1,45 @@
+/**
+ * A synthetic bundle of `count` products for the memory benchmark: random unit embeddings (int8, as
+ * the builder writes them), goes-with and next-after lists of 12, no models — what a large store's
+ * bundle holds for the rows that render without TF.js. Written with the builder's own BundleWriter,
+ * so the widget reads it through the same checks as a real one.
+ */
+import { BundleWriter } from '../../src/bundle/writer.js';
+import type { BundleItem, TopKFile } from '../../src/bundle/format.js';
+import { quantizeInt8 } from '../../src/recommend/knn.js';
+import { createRng } from '../../src/recommend/rng.js';
+
+export function writeBigBundle(dir: string, count: number, dims = 64, seed = 11): void {
+  const rng = createRng(seed);
+  const w = new BundleWriter(dir);
+  const items: BundleItem[] = Array.from({ length: count }, (_, i) => ({
+    id: `P${String(i).padStart(7, '0')}`,
+    title: `Synthetic product ${i}`,
+    url: `/product.html?id=P${i}`,
+    image: `images/${i}.webp`,
+    price: Math.round(rng.next() * 10_000) / 100,
+    currency: 'EUR',
+    category: `c${i % 40}`,
+  }));
+  const m = new Float32Array(count * dims);
+  for (let r = 0; r < count; r++) {
+    let norm = 0;
+    for (let d = 0; d < dims; d++) norm += (m[r * dims + d] = rng.next() - 0.5) ** 2;
+    for (let d = 0; d < dims; d++) m[r * dims + d]! /= Math.sqrt(norm);
+  }
+  const q = quantizeInt8(m, dims);
+  const lists = (): TopKFile =>
+    Array.from({ length: count }, () => Array.from({ length: 12 }, (_, k): [number, number] => [rng.int(count), Math.round((12 - k) * 100) / 100]));
+  w.finish({
+    name: `synthetic-${count}`,
+    items: { count, file: w.add('items.json', JSON.stringify(items)) },
+    similar: {
+      dims,
+      metric: 'cosine',
+      codes: w.add('embeddings.i8', new Uint8Array(q.codes.buffer)),
+      scales: w.add('scales.f32', new Uint8Array(q.scales.buffer)),
+    },
+    complementary: { file: w.add('complementary.json', JSON.stringify(lists())), method: 'llr', k: 12 },
+    nextView: { fallback: w.add('next-after.json', JSON.stringify(lists())), maxLength: 8 },
+  });
+}
