@@ -3,7 +3,12 @@
  * (no TF.js), so the similar row renders before any model has loaded.
  *
  * Quantization is per row: `x ≈ q * scale` with `q` in [-127, 127] and `scale = max|x| / 127`.
+ *
+ * Search runs a WebAssembly SIMD kernel (knn-simd.wat) where the engine can compile it, and the plain
+ * JS loop where it cannot (no WebAssembly, no SIMD, or a CSP without 'wasm-unsafe-eval'); both give
+ * the same neighbours and the same scores.
  */
+import { KNN_SIMD_WASM } from './knn-simd.js';
 
 export interface QuantizedMatrix {
   /** Row-major `count × dims` int8 codes. */
@@ -45,11 +50,53 @@ export interface Neighbour {
 
 /**
  * The `k` rows most similar to `query` (a float vector; cosine when rows and query are unit length),
- * best first, skipping rows for which `exclude(index)` is true.
+ * best first (lower index first on equal scores), skipping rows for which `exclude(index)` is true.
+ *
+ * The first call on a matrix copies its codes into WebAssembly memory (kept while `q.codes` lives);
+ * the matrix must not be modified afterwards. The kernel ranks rows with an int16 copy of the query,
+ * then the best `2k + 8` are rescored exactly as {@link searchInt8Js} scores them.
+ *
+ * @example
+ * const hits = searchInt8(matrix, dequantizeRow(matrix, self), 8, (j) => j === self);
  */
 export function searchInt8(q: QuantizedMatrix, query: Float32Array, k: number, exclude?: (index: number) => boolean): Neighbour[] {
+  if (query.length !== q.dims) throw new RangeError(`query has ${query.length} dims, the index ${q.dims}`);
+  if (k <= 0) return [];
+  const scores = scoreInt8(q, query);
+  if (!scores) return searchInt8Js(q, query, k, exclude);
+  // Candidates by kernel score, then exact rescoring: the kernel's only error is the query's int16
+  // rounding (~1e-5 of a score), so a margin of k + 8 keeps every true top-k row in the pool.
+  const { codes, scales, count, dims } = q;
+  const pool = Math.min(count, 2 * k + 8);
+  const idx = new Int32Array(pool);
+  const best = new Float64Array(pool);
+  let len = 0;
+  let floor = -Infinity;
+  for (let r = 0; r < count; r++) {
+    const s = scores[r]!;
+    if (!(s > floor) || exclude?.(r)) continue;
+    let i = len < pool ? len++ : pool - 1;
+    for (; i > 0 && best[i - 1]! < s; i--) (best[i] = best[i - 1]!), (idx[i] = idx[i - 1]!);
+    best[i] = s;
+    idx[i] = r;
+    if (len === pool) floor = best[pool - 1]!;
+  }
+  const hits: Neighbour[] = [];
+  for (let i = 0; i < len; i++) {
+    const r = idx[i]!;
+    const o = r * dims;
+    let dot = 0;
+    for (let d = 0; d < dims; d++) dot += query[d]! * codes[o + d]!;
+    hits.push({ index: r, score: dot * scales[r]! });
+  }
+  return hits.sort((a, b) => b.score - a.score || a.index - b.index).slice(0, k);
+}
+
+/** {@link searchInt8} in plain JS: the fallback, and the reference the kernel is tested against. */
+export function searchInt8Js(q: QuantizedMatrix, query: Float32Array, k: number, exclude?: (index: number) => boolean): Neighbour[] {
   const { codes, scales, count, dims } = q;
   if (query.length !== dims) throw new RangeError(`query has ${query.length} dims, the index ${dims}`);
+  if (k <= 0) return [];
   // A bounded min-heap would win for large k; for k ≤ 50 a sorted insertion list is faster.
   const top: Neighbour[] = [];
   let floor = -Infinity;
@@ -80,4 +127,97 @@ export function searchFloat32(m: Float32Array, dims: number, query: Float32Array
     all.push({ index: r, score: dot });
   }
   return all.sort((a, b) => b.score - a.score).slice(0, k);
+}
+
+/** Which code {@link searchInt8} runs here. */
+export function int8Kernel(): 'wasm-simd' | 'js' {
+  return simdModule() ? 'wasm-simd' : 'js';
+}
+
+/** One matrix's copy in its own WebAssembly memory, with room for a query and the scores. */
+interface Scan {
+  scales: Float32Array;
+  score: (codes: number, scales: number, query: number, out: number, rows: number, stride: number) => void;
+  rows: number;
+  stride: number;
+  scalesAt: number;
+  query: Int16Array;
+  out: Float32Array;
+}
+
+let simd: WebAssembly.Module | null | undefined;
+const scans = new WeakMap<Int8Array, Scan | null>();
+
+function simdModule(): WebAssembly.Module | null {
+  if (simd === undefined) {
+    try {
+      const bytes = Uint8Array.from(atob(KNN_SIMD_WASM), (c) => c.charCodeAt(0));
+      simd = typeof WebAssembly === 'object' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+    } catch {
+      // A CSP without 'wasm-unsafe-eval' throws here (CompileError or EvalError): the JS loop it is.
+      simd = null;
+    }
+  }
+  return simd;
+}
+
+function scanOf(q: QuantizedMatrix): Scan | null {
+  const cached = scans.get(q.codes);
+  if (cached !== undefined && (cached === null || cached.scales === q.scales)) return cached;
+  const mod = simdModule();
+  let scan: Scan | null = null;
+  if (mod) {
+    try {
+      scan = load(mod, q);
+    } catch {
+      // Out of memory for the copy (RangeError from grow) or an instantiation refused: use JS.
+    }
+  }
+  scans.set(q.codes, scan);
+  return scan;
+}
+
+function load(mod: WebAssembly.Module, q: QuantizedMatrix): Scan {
+  const { codes, scales, count, dims } = q;
+  // Rows padded to 16 bytes and the count to 4, as the kernel requires; padding rows score 0.
+  const stride = Math.ceil(dims / 16) * 16;
+  const rows = Math.ceil(count / 4) * 4;
+  const scalesAt = rows * stride;
+  const queryAt = scalesAt + rows * 4;
+  const outAt = queryAt + stride * 2;
+  const instance = new WebAssembly.Instance(mod);
+  const memory = instance.exports.memory as WebAssembly.Memory;
+  const pages = Math.ceil((outAt + rows * 4) / 65536);
+  if (pages > 1) memory.grow(pages - 1);
+  const heap = new Int8Array(memory.buffer);
+  if (stride === dims) heap.set(codes);
+  else for (let r = 0; r < count; r++) heap.set(codes.subarray(r * dims, (r + 1) * dims), r * stride);
+  new Float32Array(memory.buffer, scalesAt, count).set(scales);
+  return {
+    scales,
+    score: instance.exports.score as Scan['score'],
+    rows,
+    stride,
+    scalesAt,
+    query: new Int16Array(memory.buffer, queryAt, stride),
+    out: new Float32Array(memory.buffer, outAt, count),
+  };
+}
+
+/**
+ * Every row's score against `query` from the SIMD kernel, up to one positive factor per call and the
+ * query's int16 rounding, or null where the kernel cannot run. The array is reused by the next call
+ * on the same matrix.
+ */
+export function scoreInt8(q: QuantizedMatrix, query: Float32Array): Float32Array | null {
+  const scan = q.count > 0 ? scanOf(q) : null;
+  if (!scan) return null;
+  let max = 0;
+  for (let d = 0; d < q.dims; d++) max = Math.max(max, Math.abs(query[d]!));
+  // |Σ code·q| ≤ 127 · stride · qmax must fit an i32.
+  const qmax = Math.min(32767, Math.floor(0x7fffffff / (127 * scan.stride)));
+  const f = max > 0 ? qmax / max : 0;
+  for (let d = 0; d < q.dims; d++) scan.query[d] = Math.round(query[d]! * f);
+  scan.score(0, scan.scalesAt, scan.query.byteOffset, scan.out.byteOffset, scan.rows, scan.stride);
+  return scan.out;
 }
