@@ -43,6 +43,19 @@ const FALSE = new Set(['0', 'false', 'no', 'n', 'out_of_stock', 'out of stock', 
 export const MAX_ID_LENGTH = 256;
 
 /**
+ * Whether a product URL stays http(s) once a browser parses it. Browsers drop tabs and newlines
+ * anywhere in a URL and control characters around it, so `java\tscript:` is `javascript:`: ask the
+ * URL parser, as the page will, rather than a pattern.
+ */
+function isHttpOrRelative(url: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(url, 'https://relative.invalid/').protocol);
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Checks one catalog record; returns the item, or the reasons it is broken. `record` maps canonical
  * column names to values (strings from CSV, any JSON type from JSONL).
  */
@@ -66,7 +79,7 @@ export function parseItem(record: Record<string, unknown>, line: number, opts: C
   let url = text('url');
   if (!url && opts.urlTemplate && id) url = opts.urlTemplate.replaceAll('{id}', encodeURIComponent(id));
   if (!url) problems.push('url is missing (or give --url-template "/products/{id}")');
-  else if (/^[a-z][a-z0-9+.-]*:/i.test(url) && !/^https?:/i.test(url)) problems.push(`url ${JSON.stringify(url.slice(0, 60))} is not http(s) or relative`);
+  else if (!isHttpOrRelative(url)) problems.push(`url ${JSON.stringify(url.slice(0, 60))} is not http(s) or relative`);
   const image = text('image');
   if (!image) problems.push('image is missing');
 

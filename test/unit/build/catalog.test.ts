@@ -43,6 +43,24 @@ describe('readCatalog', () => {
     expect(err.message).toContain('broken.csv line 8: url "javascript:alert(1)" is not http(s) or relative');
   });
 
+  it('keeps hostile titles as text but refuses every URL a browser would not read as http(s), naming the line', async () => {
+    const rows = [
+      ['A', '<script>alert(1)</script>', '/a'],
+      ['B', '<img src=x onerror=alert(1)>', 'https://shop.example/b'],
+      ['C', 'tab', 'java\tscript:alert(1)'],
+      ['D', 'control', '\u0001javascript:alert(1)'],
+      ['E', 'data', 'data:text/html,<b>x</b>'],
+      ['F', 'vb', 'VBScript:msgbox(1)'],
+      ['G', 'relative, odd', '/p?q=<script>'],
+    ];
+    const body = rows.map(([id, title, url]) => JSON.stringify({ id, title, url, image: `${id}.png` })).join('\n');
+    const err = await readCatalog(file('hostile.jsonl', body)).catch((e) => e);
+    expect(err.message).toContain('4 problems');
+    for (const line of [3, 4, 5, 6]) expect(err.message).toMatch(new RegExp(`hostile\\.jsonl line ${line}: url .* is not http\\(s\\) or relative`));
+    const ok = await readCatalog(file('fine.jsonl', [rows[0], rows[1], rows[6]].map(([id, title, url]) => JSON.stringify({ id, title, url, image: 'x.png' })).join('\n')));
+    expect(ok.map((it) => it.title)).toEqual(['<script>alert(1)</script>', '<img src=x onerror=alert(1)>', 'relative, odd']);
+  });
+
   it('fails on a header without the required columns, naming the columns there are', async () => {
     await expect(readCatalog(file('nohead.csv', 'sku,label\n1,x\n'))).rejects.toThrow(/line 1: no title column \(columns are: sku, label\)/);
     await expect(readCatalog(file('empty.csv', 'id,title,image\n'))).rejects.toThrow(/has no products/);
