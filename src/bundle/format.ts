@@ -11,6 +11,8 @@ export const BUNDLE_VERSION = 1;
 /** The largest file a reader accepts, checked against the manifest before anything is allocated. */
 export const MAX_FILE_BYTES = 256 * 1024 * 1024;
 export const MAX_MANIFEST_BYTES = 1024 * 1024;
+/** The most all of a bundle's files may add up to (a million products with PQ codes need ~100 MB). */
+export const MAX_BUNDLE_BYTES = 1024 * 1024 * 1024;
 
 export interface FileEntry {
   bytes: number;
@@ -128,6 +130,8 @@ export function validateManifest(raw: unknown, file = 'manifest.json'): Manifest
     if (!isObj(e) || typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256)) fail(`files["${path}"].sha256`, 'must be 64 hex digits');
   }
   const files = raw.files as Record<string, FileEntry>;
+  const total = Object.values(files).reduce((a, e) => a + e.bytes, 0);
+  if (total > MAX_BUNDLE_BYTES) fail('files', `add up to ${total} bytes, more than the ${MAX_BUNDLE_BYTES} allowed`);
   const listed = (field: string, p: unknown): string => {
     if (!isPath(p)) return fail(field, 'must be a relative path');
     if (!files[p]) fail(field, `names "${p}", which is not listed in files`);

@@ -12,9 +12,13 @@ export type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
 
 export interface ReaderOptions {
   fetch?: Fetch;
-  /** Retries of a failed fetch (network error or 5xx), with exponential backoff. */
+  /** Retries of a failed fetch (network error, dropped or stalled connection, 5xx, 408, 429), with exponential backoff. */
   retries?: number;
   retryDelayMs?: number;
+  /** An attempt that receives nothing (no headers, no bytes) for this long is aborted: a stalled response. */
+  stallMs?: number;
+  /** Each attempt's deadline: this, plus the file's size at 50 kB/s. */
+  timeoutMs?: number;
 }
 
 /**
@@ -35,25 +39,82 @@ export interface Bundle {
   resolve(path: string): string;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A body longer than allowed: for a bundle file, possibly a stale cached copy. */
+class TooLong extends BundleError {}
 
-async function fetchBytes(url: string, file: string, maxBytes: number, opts: Required<ReaderOptions>): Promise<ArrayBuffer> {
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Statuses worth another try: the server or a proxy may answer differently in a moment. */
+const transient = (status: number) => status >= 500 || status === 408 || status === 429;
+
+/**
+ * Reads a body, never holding more than `max` bytes: an endless or lying stream is cancelled as
+ * soon as it passes the limit, before anything of its size is allocated.
+ */
+async function readCapped(res: Response, file: string, max: number, limit: string, progress: () => void): Promise<ArrayBuffer> {
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  // Compressed transfers may exceed the decoded size a little (gzip's worst case is ~0.03% + a header).
+  if (declared > max + (max >> 10) + 1024) {
+    res.body?.cancel().catch(() => {});
+    throw new TooLong(file, `is ${declared} bytes (Content-Length), more than the ${max} ${limit}`);
+  }
+  if (!res.body) return res.arrayBuffer();
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    progress();
+    total += value.byteLength;
+    if (total > max) {
+      reader.cancel().catch(() => {});
+      throw new TooLong(file, `is longer than the ${max} bytes ${limit}; stopped reading`);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) out.set(c, (at += c.byteLength) - c.byteLength);
+  return out.buffer;
+}
+
+/**
+ * GETs a file, idempotently, a bounded number of times: network errors, dropped connections,
+ * stalls and transient statuses are retried with exponential backoff; 404 and other answers are not.
+ */
+async function fetchBytes(url: string, file: string, max: number, limit: string, opts: Required<ReaderOptions>, cache?: RequestCache): Promise<ArrayBuffer> {
   for (let attempt = 0; ; attempt++) {
-    let res: Response;
+    const ctrl = new AbortController();
+    let why = '';
+    const abort = (reason: string) => {
+      why = reason;
+      ctrl.abort();
+    };
+    let stall: ReturnType<typeof setTimeout> | undefined;
+    const progress = () => {
+      clearTimeout(stall);
+      stall = setTimeout(() => abort(`stalled: nothing received for ${opts.stallMs} ms`), opts.stallMs);
+    };
+    const ms = Math.round(opts.timeoutMs + max / 50);
+    const deadline = setTimeout(() => abort(`not complete within ${ms} ms`), ms);
+    let failure: string;
+    progress();
     try {
       // `credentials: 'omit'`: the bundle is public static data; never send the store's cookies.
-      res = await opts.fetch(url, { credentials: 'omit' });
+      const res = await opts.fetch(url, { credentials: 'omit', signal: ctrl.signal, ...(cache && { cache }) });
+      if (res.ok) return await readCapped(res, file, max, limit, progress);
+      res.body?.cancel().catch(() => {});
+      if (!transient(res.status)) throw new BundleError(file, `HTTP ${res.status} from ${url}`);
+      failure = `HTTP ${res.status}`;
     } catch (e) {
-      if (attempt < opts.retries) { await sleep(opts.retryDelayMs * 2 ** attempt); continue; }
-      throw new BundleError(file, `could not be fetched from ${url} (${(e as Error).message})`);
+      if (e instanceof BundleError) throw e;
+      failure = why || (e as Error).message;
+    } finally {
+      clearTimeout(stall);
+      clearTimeout(deadline);
     }
-    if (res.status >= 500 && attempt < opts.retries) { await sleep(opts.retryDelayMs * 2 ** attempt); continue; }
-    if (!res.ok) throw new BundleError(file, `HTTP ${res.status} from ${url}`);
-    const declared = Number(res.headers.get('content-length') ?? NaN);
-    if (declared > maxBytes) throw new BundleError(file, `is ${declared} bytes, more than the ${maxBytes} allowed`);
-    const body = await res.arrayBuffer();
-    if (body.byteLength > maxBytes) throw new BundleError(file, `is ${body.byteLength} bytes, more than the ${maxBytes} allowed`);
-    return body;
+    if (attempt >= opts.retries) throw new BundleError(file, `could not be fetched from ${url} in ${attempt + 1} tries (${failure})`);
+    await sleep(opts.retryDelayMs * 2 ** attempt);
   }
 }
 
@@ -71,9 +132,11 @@ export async function openBundle(manifestUrl: string, options: ReaderOptions = {
     fetch: options.fetch ?? ((u, i) => fetch(u, i)),
     retries: options.retries ?? 2,
     retryDelayMs: options.retryDelayMs ?? 300,
+    stallMs: options.stallMs ?? 10_000,
+    timeoutMs: options.timeoutMs ?? 15_000,
   };
   const base = new URL(manifestUrl, typeof location === 'undefined' ? undefined : location.href).href;
-  const manifest = validateManifest(parseJson(await fetchBytes(base, 'manifest.json', MAX_MANIFEST_BYTES, opts), 'manifest.json'));
+  const manifest = validateManifest(parseJson(await fetchBytes(base, 'manifest.json', MAX_MANIFEST_BYTES, 'allowed', opts), 'manifest.json'));
   const resolve = (path: string) => new URL(path, base).href;
   const cache = new Map<string, Promise<unknown>>();
   const cached = <T>(key: string, load: () => Promise<T>) => once(cache, key, load);
@@ -82,10 +145,18 @@ export async function openBundle(manifestUrl: string, options: ReaderOptions = {
     cached(`file:${path}`, async () => {
       const entry = manifest.files[path];
       if (!entry) throw new BundleError(path, 'is not listed in the manifest');
-      const bytes = await fetchBytes(resolve(path), path, entry.bytes, opts);
-      if (bytes.byteLength !== entry.bytes) throw new BundleError(path, `has ${bytes.byteLength} bytes, the manifest says ${entry.bytes}`);
-      const digest = await sha256Hex(bytes);
-      if (digest !== entry.sha256) throw new BundleError(path, `sha256 is ${digest}, the manifest says ${entry.sha256}`);
+      // Never more than the manifest says: an endless or lying response is cut off at that length.
+      const get = (cache?: RequestCache) => fetchBytes(resolve(path), path, entry.bytes, 'the manifest says', opts, cache);
+      const check = async (bytes: ArrayBuffer) => {
+        if (bytes.byteLength !== entry.bytes) return `has ${bytes.byteLength} bytes, the manifest says ${entry.bytes}`;
+        const digest = await sha256Hex(bytes);
+        return digest === entry.sha256 ? '' : `sha256 is ${digest}, the manifest says ${entry.sha256}`;
+      };
+      let bytes = await get().catch((e) => (e instanceof TooLong ? undefined : Promise.reject(e)));
+      // A cached copy (the browser's or a CDN's) may predate the manifest: one fetch past every cache.
+      if (!bytes || (await check(bytes))) bytes = await get('reload');
+      const wrong = await check(bytes);
+      if (wrong) throw new BundleError(path, wrong);
       return bytes;
     });
   const count = manifest.items.count;

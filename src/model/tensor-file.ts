@@ -115,15 +115,29 @@ export function decodeTensors(header: TensorHeader, data: ArrayBuffer, file = 't
   }
   const view = new DataView(data);
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  // Where each tensor's bytes lie; together they must tile the file as encodeTensors lays it out.
+  const spans: [number, number, string][] = [];
   for (const e of header.tensors) {
+    if (typeof e !== 'object' || !e) throw new Error(`${file}: a tensor entry is not an object`);
     if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d > 0 && d < 1e8)) throw new Error(`${file}: ${e.name} has an invalid shape`);
     const n = e.shape.reduce((a, b) => a * b, 1);
     const width = e.storage === 'float32' ? 4 : e.storage === 'float16' ? 2 : e.storage === 'int8' ? 1 : NaN;
     const end = e.offset + n * width;
     const scalesEnd = e.storage === 'int8' ? (e.scalesOffset ?? -1) + 4 * e.shape[0]! : 0;
-    if (!Number.isFinite(end) || e.offset < 0 || end > data.byteLength || scalesEnd > data.byteLength || (e.storage === 'int8' && !(e.scalesOffset! >= 0))) {
+    if (!Number.isInteger(end) || e.offset < 0 || end > data.byteLength || scalesEnd > data.byteLength || (e.storage === 'int8' && !(e.scalesOffset! >= 0) || !Number.isInteger(scalesEnd))) {
       throw new Error(`${file}: ${e.name} (${e.storage}, ${e.shape.join('×')}) lies outside the ${data.byteLength}-byte weights file`);
     }
+    spans.push([e.offset, end, e.name]);
+    if (e.storage === 'int8') spans.push([e.scalesOffset!, scalesEnd, `${e.name}'s scales`]);
+  }
+  let at = 0;
+  for (const [start, end, name] of spans.sort((a, b) => a[0] - b[0])) {
+    if (start !== align4(at)) throw new Error(`${file}: ${name} starts at byte ${start}, expected ${align4(at)}: the header's shapes do not match the weights file`);
+    at = end;
+  }
+  if (align4(at) !== data.byteLength) throw new Error(`${file}: the header's tensors cover ${align4(at)} bytes, the weights file has ${data.byteLength}`);
+  for (const e of header.tensors) {
+    const n = e.shape.reduce((a, b) => a * b, 1);
     const v = new Float32Array(n);
     if (e.storage === 'float32') for (let i = 0; i < n; i++) v[i] = view.getFloat32(e.offset + 4 * i, true);
     else if (e.storage === 'float16') for (let i = 0; i < n; i++) v[i] = fromHalf(view.getUint16(e.offset + 2 * i, true));

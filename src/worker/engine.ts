@@ -38,6 +38,18 @@ const MAX_LIMIT = 50;
 /** Image embeddings of products outside the bundle, kept for repeat queries (a few per page). */
 const IMAGE_CACHE_SIZE = 32;
 
+/**
+ * Runs a model's loader, naming the bundle file in its failure: a model whose header disagrees
+ * with its weights is a damaged bundle, reported like any other (`bundle file <file>: …`).
+ */
+async function loading<T>(file: string, load: () => T | Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (e) {
+    throw e instanceof BundleError ? e : new BundleError(file, String((e as Error)?.message ?? e).replace(`${file}: `, ''));
+  }
+}
+
 const categoryOf = (b: OpenBundle) => (i: number) => b.items[i]!.category;
 
 function checkQuery(q: RowQuery): void {
@@ -95,7 +107,8 @@ export function createEngine(opts: EngineOptions): EngineApi {
     const embedder = await once<ImageEmbedder>(b.models, 'image', async () => {
       const [backbone, head] = await Promise.all([b.bundle.model(imageModel.backbone), b.bundle.model(imageModel.head)]);
       const spec = { size: imageModel.inputSize, range: imageModel.inputRange ?? ([0, 1] as const) };
-      return rt.ImageEmbedder.load(await rt.Backbone.load(backbone, imageModel.backbone.format === 'graph' ? 'graph' : 'layers', spec), head);
+      const net = await loading(imageModel.backbone.model, () => rt.Backbone.load(backbone, imageModel.backbone.format === 'graph' ? 'graph' : 'layers', spec));
+      return loading(imageModel.head.model, () => rt.ImageEmbedder.load(net, head));
     });
     if (embedder.dims !== s.dims) throw new BundleError(imageModel.head.model, `gives ${embedder.dims}-d embeddings, similar.dims is ${s.dims}`);
     const image = q.image;
@@ -136,11 +149,7 @@ export function createEngine(opts: EngineOptions): EngineApi {
     if (!ref || !embedded) return { row: 'complementary', basis: 'pair-model', items: [] };
     const pm = await once<PairModel>(b.models, 'pair', async () => {
       const { header, weights } = await b.bundle.tensors(ref);
-      try {
-        return PairModel.load(header, weights, b.items.length, ref.model);
-      } catch (e) {
-        throw new BundleError(ref.model, (e as Error).message.replace(`${ref.model}: `, ''));
-      }
+      return loading(ref.model, () => PairModel.load(header, weights, b.items.length, ref.model));
     });
     // Its category: the commonest among its nearest catalog neighbours.
     const near = searchInt8(await b.bundle.embeddings(), embedded.vector, 10);
@@ -178,11 +187,7 @@ export function createEngine(opts: EngineOptions): EngineApi {
       const ref = n.model;
       const nv = await once<NextViewModel>(b.models, 'next', async () => {
         const { header, weights } = await b.bundle.tensors(ref);
-        try {
-          return rt.NextViewModel.load(header, weights, b.items.length, ref.model);
-        } catch (e) {
-          throw new BundleError(ref.model, (e as Error).message.replace(`${ref.model}: `, ''));
-        }
+        return loading(ref.model, () => rt.NextViewModel.load(header, weights, b.items.length, ref.model));
       });
       const hits = topIndices(await nv.scores(session), q.limit + 4, seen);
       return { row: 'next', basis: 'session', items: toItems(b, hits, q), backend };

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BundleError, validateItems, validateManifest, validateTopK } from '../../src/bundle/format.js';
+import { BundleError, MAX_BUNDLE_BYTES, MAX_FILE_BYTES, validateItems, validateManifest, validateTopK } from '../../src/bundle/format.js';
+import { decodeTensors, encodeTensors } from '../../src/model/tensor-file.js';
 
 const demo = () => JSON.parse(readFileSync('models/demo/manifest.json', 'utf8'));
 const refusal = (f: () => unknown): BundleError => {
@@ -69,5 +70,39 @@ describe('validateItems and validateTopK', () => {
     expect(() => validateTopK([[[2, 0.5]], []], 2, 'c.json')).toThrow(/entry 0/);
     expect(() => validateTopK([[[1, null]], []], 2, 'c.json')).toThrow(/entry 0/);
     expect(() => validateTopK([[]], 2, 'c.json')).toThrow(/array of 2 lists/);
+  });
+});
+
+describe('size caps', () => {
+  it('refuses files that together exceed the bundle cap, before anything is fetched', () => {
+    const m = demo();
+    for (let k = 0; k < 5; k++) m.files[`pad-${k}.bin`] = { bytes: MAX_FILE_BYTES, sha256: '0'.repeat(64) };
+    expect(refusal(() => validateManifest(m)).message).toBe(`bundle file manifest.json: files add up to ${5 * MAX_FILE_BYTES + Object.values(demo().files as Record<string, { bytes: number }>).reduce((a, e) => a + e.bytes, 0)} bytes, more than the ${MAX_BUNDLE_BYTES} allowed`);
+  });
+});
+
+describe('decodeTensors', () => {
+  const t = (name: string, shape: number[], storage: 'float32' | 'float16' | 'int8' = 'float32') => ({ name, shape, storage, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5) });
+  const { header, data } = encodeTensors([t('a', [3, 5], 'float16'), t('b', [4, 2], 'int8'), t('c', [7])], { kind: 'x' });
+  const buf = () => data.slice().buffer;
+  it('decodes what encodeTensors wrote', () => {
+    expect([...decodeTensors(header, buf()).keys()]).toEqual(['a', 'b', 'c']);
+  });
+  it('refuses headers whose shapes or offsets do not tile the weights file', () => {
+    const bad = (edit: (h: typeof header) => void) => {
+      const h = structuredClone(header);
+      edit(h);
+      return () => decodeTensors(h, buf(), 'w.json');
+    };
+    expect(bad((h) => (h.tensors[2]!.shape = [14]))).toThrow(/w\.json: c \(float32, 14\) lies outside the \d+-byte weights file/);
+    expect(bad((h) => (h.tensors[0]!.shape = [3, 4]))).toThrow(/w\.json: b starts at byte \d+, expected \d+: the header's shapes do not match the weights file/);
+    expect(bad((h) => (h.tensors[2]!.shape = [6]))).toThrow(/w\.json: the header's tensors cover \d+ bytes, the weights file has \d+/);
+    expect(bad((h) => (h.tensors[1]!.offset += 4))).toThrow(/starts at byte|lies outside/);
+    expect(bad((h) => ((h.tensors as unknown[])[0] = null))).toThrow(/w\.json: a tensor entry is not an object/);
+  });
+  it('refuses non-finite int8 row scales', () => {
+    const d = data.slice();
+    new DataView(d.buffer).setFloat32(header.tensors[1]!.scalesOffset! + 4, NaN, true);
+    expect(() => decodeTensors(header, d.buffer, 'w.json')).toThrow(/w\.json: b row 1 has a scale that is not a finite number/);
   });
 });

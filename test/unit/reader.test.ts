@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BundleError } from '../../src/bundle/format.js';
 import { openBundle } from '../../src/bundle/reader.js';
 import { serve, type Served } from '../../scripts/serve.js';
+import { startFaultServer, type FaultServer, type Reply } from '../e2e/fault-server.js';
 
 // The real bundle over real HTTP: the demo's models/ and a scratch copy to damage.
 let server: Served;
@@ -56,5 +57,90 @@ describe('openBundle', () => {
 
   it('refuses a missing manifest with the HTTP status', async () => {
     await expect(open('/models/nowhere/manifest.json')).rejects.toThrow(/manifest\.json: HTTP 404/);
+  });
+});
+
+describe('openBundle over a faulty network', () => {
+  let faults: FaultServer;
+  let rule: (path: string, hit: number) => Reply | undefined = () => undefined;
+  beforeAll(async () => {
+    faults = await startFaultServer((path, hit) => rule(path, hit));
+  });
+  afterAll(() => faults.close());
+  const demo = (name: string) => readFileSync(`models/demo/${name}`);
+  const quick = { retryDelayMs: 5, stallMs: 300, timeoutMs: 2000 };
+  const at = (p: string) => openBundle(new URL(`/models/demo/${p}`, faults.url).href, quick);
+
+  it('retries a 500 twice with backoff, then names the file and the tries', async () => {
+    rule = (p) => (p.endsWith('/manifest.json') ? { status: 500, body: 'down' } : undefined);
+    const before = faults.hits('/models/demo/manifest.json');
+    await expect(at('manifest.json')).rejects.toThrow(/^bundle file manifest\.json: could not be fetched from \S+ in 3 tries \(HTTP 500\)$/);
+    expect(faults.hits('/models/demo/manifest.json') - before).toBe(3);
+  });
+
+  it('does not retry a 404', async () => {
+    rule = (p) => (p.endsWith('/complementary.json') ? { status: 404, body: 'gone' } : undefined);
+    const b = await at('manifest.json');
+    const before = faults.hits('/models/demo/complementary.json');
+    await expect(b.topK('complementary.json')).rejects.toThrow(/complementary\.json: HTTP 404 from/);
+    expect(faults.hits('/models/demo/complementary.json') - before).toBe(1);
+  });
+
+  it('retries a connection dropped mid-file, and a failed file is fetched again on the next call', async () => {
+    let drops = 3;
+    rule = (p) => (p.endsWith('/next-after.json') && drops-- > 0 ? { body: demo('next-after.json'), delivery: { how: 'drop', after: 5000 } } : undefined);
+    const b = await at('manifest.json');
+    const before = faults.hits('/models/demo/next-after.json');
+    await expect(b.topK('next-after.json')).rejects.toThrow(/next-after\.json: could not be fetched from \S+ in 3 tries/);
+    expect(faults.hits('/models/demo/next-after.json') - before).toBe(3);
+    // The failure is not cached: the next call (a later page view, a re-render) tries again.
+    expect(await b.topK('next-after.json')).toHaveLength(1000);
+  });
+
+  it('aborts a stalled response and gives up after the bounded retries', async () => {
+    rule = (p) => (p.endsWith('/complementary.json') ? { body: demo('complementary.json'), delivery: { how: 'stall', after: 1000 } } : undefined);
+    const b = await at('manifest.json');
+    const before = faults.hits('/models/demo/complementary.json');
+    const t0 = Date.now();
+    await expect(b.topK('complementary.json')).rejects.toThrow(/in 3 tries \(stalled: nothing received for 300 ms\)/);
+    expect(faults.hits('/models/demo/complementary.json') - before).toBe(3);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it('waits for a slow response that keeps sending', async () => {
+    rule = (p) => (p.endsWith('/scales.f32') ? { body: demo('scales.f32'), delivery: { how: 'slow', chunks: 5, everyMs: 200 } } : undefined);
+    const b = await at('manifest.json');
+    expect((await b.embeddings()).scales).toHaveLength(1000);
+  });
+
+  it('stops reading an endless body at the limit, and refuses a 2 GB Content-Length before reading', async () => {
+    rule = (p) => (p.endsWith('/manifest.json') ? { body: '{', delivery: { how: 'endless' } } : undefined);
+    await expect(at('manifest.json')).rejects.toThrow(/^bundle file manifest\.json: is longer than the 1048576 bytes allowed; stopped reading$/);
+    rule = (p) => (p.endsWith('/items.json') ? { body: demo('items.json'), delivery: { how: 'endless' } } : p.endsWith('/embeddings.i8') ? { body: demo('embeddings.i8'), delivery: { how: 'lying-length', length: 2 ** 31 } } : undefined);
+    const b = await at('manifest.json');
+    await expect(b.items()).rejects.toThrow(/^bundle file items\.json: is longer than the 174845 bytes the manifest says; stopped reading$/);
+    await expect(b.embeddings()).rejects.toThrow(/^bundle file embeddings\.i8: is 2147483648 bytes \(Content-Length\), more than the 64000 the manifest says$/);
+    // What was sent is bounded by what the reader accepts (twice: once past the cache), not endless.
+    await new Promise((r) => setTimeout(r, 300));
+    const sent = faults.sent('/models/demo/items.json');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(faults.sent('/models/demo/items.json')).toBe(sent);
+  });
+});
+
+describe('openBundle and caches', () => {
+  it('refetches past the cache once when a copy does not match the manifest, and takes the fresh copy', async () => {
+    const modes: (RequestCache | undefined)[] = [];
+    const real = (u: string, i?: RequestInit) => fetch(u, i);
+    const b = await openBundle(new URL('/models/demo/manifest.json', server.url).href, {
+      fetch: async (u, i) => {
+        if (!u.endsWith('/scales.f32')) return real(u, i);
+        modes.push(i?.cache);
+        // The HTTP cache's stale copy first, then the server's.
+        return i?.cache === 'reload' ? real(u, i) : new Response(new Uint8Array(4000).fill(1));
+      },
+    });
+    expect((await b.embeddings()).scales).toHaveLength(1000);
+    expect(modes).toEqual([undefined, 'reload']);
   });
 });
