@@ -1,4 +1,4 @@
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPIndex } from 'idb';
 import type { HistoryEvent } from '../protocol.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -74,73 +74,185 @@ export function memoryHistory(limits = HISTORY_LIMITS): HistoryStore {
   };
 }
 
-async function indexedDbHistory(limits: HistoryLimits, name: string): Promise<HistoryStore> {
+/** An IndexedDB open that has not answered by then is given up on (blocked by another tab, or hung). */
+const OPEN_TIMEOUT_MS = 5000;
+/** Rounds of evicting the oldest events when storage is full, before giving up on IndexedDB. */
+const QUOTA_ROUNDS = 3;
+
+/** Deletes up to `n` of the oldest events, in the index's transaction. */
+async function evictOldest(byTime: IDBPIndex<HistorySchema, ['events'], 'events', 'at', 'readwrite'>, n: number) {
+  let cursor = n > 0 ? await byTime.openCursor() : null;
+  while (cursor && n-- > 0) {
+    await cursor.delete();
+    cursor = await cursor.continue();
+  }
+}
+
+/**
+ * The history in IndexedDB, unguarded: its operations throw when the database fails. The database
+ * is created by the first write only, so a shopper who never had history (or cleared it, or said
+ * `history="off"`) has none on the device.
+ */
+function indexedDbHistory(limits: HistoryLimits, name: string) {
   let db: Promise<IDBPDatabase<HistorySchema>> | undefined;
-  const open = (): Promise<IDBPDatabase<HistorySchema>> =>
-    (db ??= openDB<HistorySchema>(name, 1, {
-      upgrade(d) {
+  const drop = () => {
+    db?.then((d) => d.close(), () => {});
+    db = undefined;
+  };
+  const connect = (create: boolean): Promise<IDBPDatabase<HistorySchema>> => {
+    if (db) return db;
+    const opening = openDB<HistorySchema>(name, 1, {
+      upgrade(d, _old, _new, tx) {
+        // A read of a history that does not exist: abort, so the empty database is not created.
+        if (!create) return tx.done.catch(() => {}), tx.abort();
         const events = d.createObjectStore('events', { autoIncrement: true });
         events.createIndex('at', 'at');
         events.createIndex('productId', 'productId');
       },
-      // Another tab wants a newer schema: step aside so it is not blocked, reopen on next use.
+      // Another tab wants a newer schema or deletes the database: step aside so it is not blocked;
+      // the next use reopens (and learns whether this schema still exists).
       blocking(_current, _next, event) {
         (event.target as IDBDatabase).close();
         db = undefined;
       },
-      // The browser closed the connection (storage cleared underneath): reopen on next use.
+      // The browser closed the connection (site data cleared underneath): reopen on next use.
       terminated() {
         db = undefined;
       },
-    }));
-  await open();
-  const queue = serial();
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const opened = (db = Promise.race([
+      opening,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`IndexedDB did not open within ${OPEN_TIMEOUT_MS} ms`)), OPEN_TIMEOUT_MS))),
+    ]).finally(() => clearTimeout(timer)));
+    opened.catch(() => {
+      if (db === opened) db = undefined;
+      opening.then((d) => d.close(), () => {});
+    });
+    return opened;
+  };
+  /** The database, or undefined when there is none yet. */
+  const existing = () => connect(false).catch((e: Error) => (e.name === 'AbortError' ? undefined : Promise.reject(e)));
   return {
-    kind: 'indexeddb',
-    add: (e) =>
-      queue(async () => {
-        const tx = (await open()).transaction('events', 'readwrite');
-        await tx.store.add(e);
-        const byTime = tx.store.index('at');
-        // Evict by age, then by count, always oldest first.
-        let cursor = await byTime.openCursor(IDBKeyRange.upperBound(e.at - limits.maxAgeMs, true));
-        while (cursor) {
-          await cursor.delete();
-          cursor = await cursor.continue();
-        }
-        let excess = (await tx.store.count()) - limits.maxEvents;
-        cursor = excess > 0 ? await byTime.openCursor() : null;
-        while (cursor && excess-- > 0) {
-          await cursor.delete();
-          cursor = await cursor.continue();
-        }
-        await tx.done;
-      }),
-    list: () => queue(async () => (await open()).getAllFromIndex('events', 'at')),
-    forget: (id) =>
-      queue(async () => {
-        const tx = (await open()).transaction('events', 'readwrite');
-        let cursor = await tx.store.index('productId').openCursor(IDBKeyRange.only(id));
-        while (cursor) {
-          await cursor.delete();
-          cursor = await cursor.continue();
-        }
-        await tx.done;
-      }),
-    clear: () => queue(async () => (await open()).clear('events')),
+    kind: 'indexeddb' as const,
+    drop,
+    existing,
+    async add(e: HistoryEvent) {
+      const tx = (await connect(true)).transaction('events', 'readwrite');
+      // One transaction for the add and both evictions: readwrite transactions on a store run one
+      // at a time across tabs too, so concurrent tabs never evict more than the limits require.
+      await tx.store.add(e);
+      const byTime = tx.store.index('at');
+      let cursor = await byTime.openCursor(IDBKeyRange.upperBound(e.at - limits.maxAgeMs, true));
+      while (cursor) {
+        await cursor.delete();
+        cursor = await cursor.continue();
+      }
+      await evictOldest(byTime, (await tx.store.count()) - limits.maxEvents);
+      await tx.done;
+    },
+    /** Makes room when storage is full: evicts the oldest `n` events. */
+    async evict(n: number) {
+      const tx = (await connect(true)).transaction('events', 'readwrite');
+      await evictOldest(tx.store.index('at'), n);
+      await tx.done;
+    },
+    async list(): Promise<HistoryEvent[]> {
+      const d = await existing();
+      return d ? d.getAllFromIndex('events', 'at') : [];
+    },
+    async forget(id: string) {
+      const d = await existing();
+      if (!d) return;
+      const tx = d.transaction('events', 'readwrite');
+      let cursor = await tx.store.index('productId').openCursor(IDBKeyRange.only(id));
+      while (cursor) {
+        await cursor.delete();
+        cursor = await cursor.continue();
+      }
+      await tx.done;
+    },
+    /**
+     * Empties the store (atomic: nothing is readable after), then deletes the database so nothing
+     * is left behind. Vitrine's connections in other tabs step aside (`blocking`); one held open by
+     * other code delays the deletion until it closes, but the records are gone already.
+     */
+    async clear() {
+      await (await existing().catch(() => undefined))?.clear('events');
+      drop();
+      await new Promise((done) => {
+        const req = indexedDB.deleteDatabase(name);
+        req.onsuccess = req.onerror = req.onblocked = done;
+      });
+    },
   };
 }
 
+const failure = (e: unknown) => (e as Error)?.message || (e as Error)?.name || String(e);
+
 /**
  * Opens the history in IndexedDB, or — when that fails — in memory for this page, saying so once
- * on the console. Never throws.
+ * on the console. Never throws, and never drops an event silently:
+ * - a failed operation is retried once on a fresh connection (another tab deleted or upgraded the
+ *   database, the browser closed it);
+ * - storage full (QuotaExceededError): the oldest events are evicted (7/8 at most) and the add
+ *   retried — the newest event is never the one dropped;
+ * - still failing: the events that can still be read move to memory with the new one, for the page.
  */
 export async function openHistory(limits = HISTORY_LIMITS, name = HISTORY_DB): Promise<HistoryStore> {
+  const idb = indexedDbHistory(limits, name);
+  let memory: HistoryStore | undefined;
+  const toMemory = async (e: unknown, carry: HistoryEvent[]) => {
+    console.warn(`[vitrine] browse history is kept in memory for this page only: IndexedDB could not be used (${failure(e)})`);
+    idb.drop();
+    memory = memoryHistory(limits);
+    for (const x of carry) await memory.add(x);
+    return memory;
+  };
   try {
     if (typeof indexedDB === 'undefined') throw new Error('IndexedDB is not available here');
-    return await indexedDbHistory(limits, name);
+    await idb.existing();
   } catch (e) {
-    console.warn(`[vitrine] browse history is kept in memory for this page only: IndexedDB could not be opened (${(e as Error).message ?? e})`);
-    return memoryHistory(limits);
+    await toMemory(e, []);
   }
+  const queue = serial();
+  const guard =
+    <A extends unknown[], R>(op: (s: Omit<HistoryStore, 'kind'>, ...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> =>
+      queue(async () => {
+        if (memory) return op(memory, ...args);
+        try {
+          return await op(idb, ...args);
+        } catch (first) {
+          let e = first;
+          const kept = await idb.list().catch(() => []);
+          for (let round = 0; round < (isQuota(e) ? QUOTA_ROUNDS : 1); round++) {
+            try {
+              // Evict an eighth, then a quarter, then half of the rest: the browser notices a full
+              // disk late, and freed space shows late too.
+              if (isQuota(e)) await idb.evict(Math.ceil(kept.length / 2 ** (QUOTA_ROUNDS - round)));
+              else idb.drop();
+              return await op(idb, ...args);
+            } catch (again) {
+              e = again;
+            }
+          }
+          return op(await toMemory(e, kept), ...args);
+        }
+      });
+  return {
+    get kind() {
+      return memory ? 'memory' : 'indexeddb';
+    },
+    add: guard((s, e: HistoryEvent) => s.add(e)),
+    list: guard((s) => s.list()),
+    forget: guard((s, id: string) => s.forget(id)),
+    // In memory, the database may still hold what was stored before the fallback: delete it too.
+    clear: guard(async (s) => {
+      await s.clear();
+      if (s === memory && typeof indexedDB !== 'undefined') await idb.clear().catch(() => {});
+    }),
+  };
 }
+
+const isQuota = (e: unknown) => (e as Error)?.name === 'QuotaExceededError';

@@ -14,7 +14,10 @@ export function getHistory(): Promise<HistoryEvent[]> {
   return getEngine().history();
 }
 
-/** Deletes the whole browse history from this device — for a "clear my history" button. */
+/**
+ * Deletes the whole browse history from this device — for a "clear my history" button. The
+ * IndexedDB database itself goes, so nothing is left behind; the next recorded view starts afresh.
+ */
 export function clearHistory(): Promise<void> {
   return getEngine().clearHistory();
 }

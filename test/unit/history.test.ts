@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { memoryHistory, validateEvent } from '../../src/store/history.js';
+import { describe, expect, it, vi } from 'vitest';
+import { memoryHistory, openHistory, validateEvent } from '../../src/store/history.js';
 import { sessionChunks } from '../../src/build/train-next.js';
 import { safeHttpUrl } from '../../src/bundle/urls.js';
 
@@ -15,6 +15,24 @@ describe('memoryHistory', () => {
     expect((await h.list()).map((e) => e.productId)).toEqual(['e']);
     await h.clear();
     expect(await h.list()).toEqual([]);
+  });
+});
+
+describe('openHistory', () => {
+  it('without IndexedDB (Node here) keeps history in memory, saying so once', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const h = await openHistory({ maxEvents: 2, maxAgeMs: 1000 });
+      expect(h.kind).toBe('memory');
+      for (const [id, at] of [['a', 1], ['b', 2], ['c', 3]] as const) await h.add({ productId: id, kind: 'view', at });
+      expect((await h.list()).map((e) => e.productId)).toEqual(['b', 'c']);
+      await h.clear();
+      expect(await h.list()).toEqual([]);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0]![0]).toMatch(/^\[vitrine\] browse history is kept in memory for this page only: .*IndexedDB is not available here/);
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
 
