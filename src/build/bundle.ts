@@ -7,7 +7,7 @@ import { cooccurrenceTopK, nextAfterTopK, type CooccurrenceScore, type TopKLists
 import { normalizeRows } from '../model/image-embedder.js';
 import { saveLayers } from '../model/model-io.js';
 import { encodeNextView } from '../model/next-view.js';
-import { quantizeInt8, searchFloat32, searchInt8 } from '../recommend/knn.js';
+import { quantizeInt8, searchFloat32, searchInt8, unitScales } from '../recommend/knn.js';
 import { SESSION_GAP_MS } from '../recommend/sessions.js';
 import { readBaskets, readOutfits } from './baskets.js';
 import { readCatalog, type CatalogItem } from './catalog.js';
@@ -131,7 +131,9 @@ const round = (lists: [number, number][][]) => lists.map((l) => l.map(([i, s]) =
 
 /** Recall@10 of int8 search against exact float32, and same-label precision@10 (float32), over up to `sample` queries. */
 export function measureEmbeddings(m: Float32Array, dims: number, labels: (number | undefined)[] | undefined, sample = 500) {
-  const q = quantizeInt8(m, dims);
+  // Scales as the browser will derive them: the bundle stores codes only.
+  const q8 = quantizeInt8(m, dims);
+  const q = { ...q8, scales: unitScales(q8.codes, dims) };
   const count = m.length / dims;
   const step = Math.max(1, Math.floor(count / sample));
   let recall = 0;
@@ -331,8 +333,8 @@ export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
       ...(Object.keys(thumbs.listed()).length ? { assets: w.add('assets.json', JSON.stringify(thumbs.listed())) } : {}),
       similar: {
         dims, metric: 'cosine',
+        // No scales file: the reader derives them from the codes (unitScales), as measured above.
         codes: w.add('embeddings.i8', new Uint8Array(measured.quantized.codes.buffer)),
-        scales: w.add('scales.f32', new Uint8Array(measured.quantized.scales.buffer)),
       },
       imageModel: {
         backbone: backboneRef,

@@ -51,8 +51,12 @@ export interface Manifest {
     dims: number;
     /** `count × dims` int8 codes, row-major. */
     codes: string;
-    /** `count` float32 little-endian per-row scales. */
-    scales: string;
+    /**
+     * `count` float32 little-endian per-row scales. Optional: without it the rows are unit-length
+     * vectors and the reader derives each scale from its codes (knn.ts `unitScales`); the builder
+     * writes none.
+     */
+    scales?: string;
     metric: 'cosine';
   };
   imageModel?: {
@@ -156,7 +160,7 @@ export function validateManifest(raw: unknown, file = 'manifest.json'): Manifest
     if (s.metric !== 'cosine') fail('similar.metric', 'must be "cosine"');
     const dims = s.dims as number;
     if (files[listed('similar.codes', s.codes)]!.bytes !== count * dims) fail('similar.codes', `file has ${files[s.codes as string]!.bytes} bytes, items.count × dims is ${count * dims}`);
-    if (files[listed('similar.scales', s.scales)]!.bytes !== count * 4) fail('similar.scales', `file has ${files[s.scales as string]!.bytes} bytes, items.count × 4 is ${count * 4}`);
+    if (s.scales !== undefined && files[listed('similar.scales', s.scales)]!.bytes !== count * 4) fail('similar.scales', `file has ${files[s.scales as string]!.bytes} bytes, items.count × 4 is ${count * 4}`);
   }
   if (raw.imageModel !== undefined) {
     const m = raw.imageModel;

@@ -4,7 +4,7 @@ import {
 } from './format.js';
 import { once } from './once.js';
 import { sha256Hex } from './sha256.js';
-import type { QuantizedMatrix } from '../recommend/knn.js';
+import { unitScales, type QuantizedMatrix } from '../recommend/knn.js';
 import type { ModelArtifacts } from '../model/model-io.js';
 import type { TensorHeader } from '../model/tensor-file.js';
 
@@ -170,12 +170,14 @@ export async function openBundle(manifestUrl: string, options: ReaderOptions = {
       cached('embeddings', async () => {
         const s = manifest.similar;
         if (!s) throw new BundleError('manifest.json', 'has no similar section');
-        const [codes, scalesBytes] = await Promise.all([file(s.codes), file(s.scales)]);
+        const [codeBytes, scalesBytes] = await Promise.all([file(s.codes), s.scales === undefined ? undefined : file(s.scales)]);
+        const codes = new Int8Array(codeBytes);
+        if (!scalesBytes) return { codes, scales: unitScales(codes, s.dims), count, dims: s.dims };
         const scales = new Float32Array(scalesBytes);
         for (let i = 0; i < scales.length; i++) {
-          if (!Number.isFinite(scales[i]!)) throw new BundleError(s.scales, `scale ${i} is not a finite number`);
+          if (!Number.isFinite(scales[i]!)) throw new BundleError(s.scales!, `scale ${i} is not a finite number`);
         }
-        return { codes: new Int8Array(codes), scales, count, dims: s.dims };
+        return { codes, scales, count, dims: s.dims };
       }),
     topK: (path) => cached(`topk:${path}`, async () => validateTopK(parseJson(await file(path), path), count, path)),
     tensors: (ref) =>

@@ -12,7 +12,7 @@ import { DEFAULT_IMAGE_MODEL, loadImageModel } from '../build/image-model.js';
 import { Problems } from '../build/problems.js';
 import { applyRows, trainProjectionHead } from '../build/train-head.js';
 import { normalizeRows } from '../model/image-embedder.js';
-import { quantizeInt8, searchFloat32, searchInt8 } from '../recommend/knn.js';
+import { quantizeInt8, searchFloat32, searchInt8, unitScales } from '../recommend/knn.js';
 import type { MethodResult } from './next-view.js';
 
 export interface VisualOptions {
@@ -113,7 +113,9 @@ export async function evaluateVisual(opts: VisualOptions): Promise<{ results: Me
   const e = normalizeRows(applyRows(trained.head, testFeatures), opts.dims);
   trained.dispose();
   const f32 = floatKnn(e, opts.dims);
-  const q = quantizeInt8(e, opts.dims);
+  // As shipped: int8 codes, scales derived from them in the browser.
+  const q8 = quantizeInt8(e, opts.dims);
+  const q = { ...q8, scales: unitScales(q8.codes, opts.dims) };
   const i8 = precision((k) => searchInt8(q, e.subarray(k * opts.dims, (k + 1) * opts.dims), 10, (i) => i === k));
   results.push({ method: 'vitrine-f32', metrics: { 'P@10': f32.p }, bytes: 4 * opts.dims, msPerQuery: f32.ms });
   results.push({ method: 'vitrine', metrics: { 'P@10': i8.p, 'P@10 loss vs f32': f32.p - i8.p }, bytes: opts.dims + 4, msPerQuery: i8.ms });

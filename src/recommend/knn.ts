@@ -35,6 +35,21 @@ export function quantizeInt8(m: Float32Array, dims: number): QuantizedMatrix {
   return { codes, scales, count, dims };
 }
 
+/**
+ * Per-row scales for the int8 codes of unit-length vectors, from the codes alone: `1 / ‖codes‖`, so
+ * each dequantized row is unit length again. A bundle therefore stores no scales (64 bytes per
+ * product at 64 dims instead of 68: a quarter of float32). Rows of zeros get scale 0.
+ */
+export function unitScales(codes: Int8Array, dims: number): Float32Array {
+  const scales = new Float32Array(codes.length / dims);
+  for (let r = 0, o = 0; r < scales.length; r++, o += dims) {
+    let s = 0;
+    for (let d = 0; d < dims; d++) s += codes[o + d]! * codes[o + d]!;
+    scales[r] = s > 0 ? 1 / Math.sqrt(s) : 0;
+  }
+  return scales;
+}
+
 /** The float vector of row `r`. */
 export function dequantizeRow(q: QuantizedMatrix, r: number): Float32Array {
   const v = new Float32Array(q.dims);

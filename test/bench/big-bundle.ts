@@ -37,7 +37,6 @@ export function writeBigBundle(dir: string, count: number, dims = 64, seed = 11)
       dims,
       metric: 'cosine',
       codes: w.add('embeddings.i8', new Uint8Array(q.codes.buffer)),
-      scales: w.add('scales.f32', new Uint8Array(q.scales.buffer)),
     },
     complementary: { file: w.add('complementary.json', JSON.stringify(lists())), method: 'llr', k: 12 },
     nextView: { fallback: w.add('next-after.json', JSON.stringify(lists())), maxLength: 8 },

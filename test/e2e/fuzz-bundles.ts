@@ -34,7 +34,7 @@ export interface FuzzCase {
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const FILES = [
-  'items.json', 'embeddings.i8', 'scales.f32', 'complementary.json', 'next-after.json',
+  'items.json', 'embeddings.i8', 'complementary.json', 'next-after.json',
   'image-head/model.json', 'image-head/weights.bin', '../mobilenet_v2/model.json', '../mobilenet_v2/weights.bin',
   'pair-model/model.json', 'pair-model/weights.bin', 'next-view/model.json', 'next-view/weights.bin',
 ] as const;
@@ -44,7 +44,6 @@ type File = (typeof FILES)[number];
 const READER: Record<File, { row: Row; product: string; phase: Phase }> = {
   'items.json': { row: 'similar', product: 'VT0001', phase: 'plain' },
   'embeddings.i8': { row: 'similar', product: 'VT0001', phase: 'plain' },
-  'scales.f32': { row: 'similar', product: 'VT0001', phase: 'plain' },
   'complementary.json': { row: 'complementary', product: 'VT0001', phase: 'plain' },
   'next-after.json': { row: 'next', product: 'VT0001', phase: 'plain' },
   'image-head/model.json': { row: 'similar', product: 'NEW0001', phase: 'image' },
@@ -59,7 +58,7 @@ const READER: Record<File, { row: Row; product: string; phase: Phase }> = {
 const JSON_FILES: File[] = FILES.filter((f) => f.endsWith('.json'));
 /** Relative weight of each file among random damage: cheap-to-read files more often; the pair model needs an image embedded first. */
 const WEIGHT: Record<File, number> = {
-  'items.json': 4, 'embeddings.i8': 4, 'scales.f32': 3, 'complementary.json': 4, 'next-after.json': 4,
+  'items.json': 4, 'embeddings.i8': 5, 'complementary.json': 4, 'next-after.json': 4,
   'image-head/model.json': 1, 'image-head/weights.bin': 1, '../mobilenet_v2/model.json': 1, '../mobilenet_v2/weights.bin': 1,
   'pair-model/model.json': 0.25, 'pair-model/weights.bin': 0.25, 'next-view/model.json': 1.5, 'next-view/weights.bin': 1.5,
 };
@@ -127,9 +126,9 @@ export function fuzzCases(seed: number): FuzzCase[] {
     const f = pickFile();
     const real = orig(f).length;
     const claimed = rng.next() < 0.5 ? Math.max(0, real - 1 - rng.int(1000)) : real + 1 + rng.int(1000);
-    const bySize = f === 'embeddings.i8' || f === 'scales.f32';
+    const bySize = f === 'embeddings.i8';
     add('wrong length in manifest', `${f} listed as ${claimed} bytes (is ${real})`, bySize ? 'manifest.json' : f,
-      bySize ? /^similar\.(codes|scales) file has \d+ bytes, items\.count × (dims|4) is \d+$/
+      bySize ? /^similar\.codes file has \d+ bytes, items\.count × dims is \d+$/
         : claimed < real ? new RegExp(`^is (longer than the ${claimed} bytes the manifest says; stopped reading|${real} bytes \\(Content-Length\\), more than the ${claimed} the manifest says)$`)
           : new RegExp(`^has ${real} bytes, the manifest says ${claimed}$`),
       (m) => (m.files[f].bytes = claimed), f);
@@ -176,15 +175,8 @@ export function fuzzCases(seed: number): FuzzCase[] {
   // 8. Unknown format or version.
   for (const v of [0, 2, 99, '1', 1.5, null, -1]) add('unknown format/version', `version ${JSON.stringify(v)}`, 'manifest.json', /^version .+ is not supported \(this reader knows 1\)$/, (m) => (m.version = v));
   for (const f of ['vitrine-bundl', 'onnx', null]) add('unknown format/version', `format ${JSON.stringify(f)}`, 'manifest.json', /^format .+ expected "vitrine-bundle"$/, (m) => (m.format = f));
-  // 9. NaN and ±Infinity scales, checksums recomputed: the content check must catch them.
-  for (let n = 0; n < 10; n++) {
-    const b = Buffer.from(orig('scales.f32'));
-    const i = rng.int(1000);
-    const v = [NaN, Infinity, -Infinity][n % 3]!;
-    b.writeFloatLE(v, 4 * i);
-    add('NaN/Infinity scales', `scales.f32[${i}] = ${v}`, 'scales.f32', new RegExp(`^scale ${i} is not a finite number$`), (_m, _put, rehash) => rehash('scales.f32', b));
-  }
-  for (const [f, tensor, n] of [['next-view', 'items', 4], ['pair-model', 'legs', 2]] as const) {
+  // 9. NaN and ±Infinity scales (of the int8 model tensors; the bundle's embeddings carry none), checksums recomputed.
+  for (const [f, tensor, n] of [['next-view', 'items', 12], ['pair-model', 'legs', 4]] as const) {
     const header = JSON.parse(orig(`${f}/model.json`).toString());
     const t = header.tensors.find((x: { name: string }) => x.name === tensor);
     for (let k = 0; k < n; k++) {
@@ -263,7 +255,7 @@ export function fuzzCases(seed: number): FuzzCase[] {
   // 12. Manifest fields that are wrong in kind.
   const fieldCases: [string, (m: Record<string, any>) => void, RegExp][] = [
     ['sha256 not hex', (m) => (m.files['items.json'].sha256 = 'xyz'), /^files\["items\.json"\]\.sha256 must be 64 hex digits$/],
-    ['sha256 upper case', (m) => (m.files['scales.f32'].sha256 = m.files['scales.f32'].sha256.toUpperCase()), /^files\["scales\.f32"\]\.sha256 must be 64 hex digits$/],
+    ['sha256 upper case', (m) => (m.files['embeddings.i8'].sha256 = m.files['embeddings.i8'].sha256.toUpperCase()), /^files\["embeddings\.i8"\]\.sha256 must be 64 hex digits$/],
     ['sha256 too short', (m) => (m.files['complementary.json'].sha256 = m.files['complementary.json'].sha256.slice(1)), /^files\["complementary\.json"\]\.sha256 must be 64 hex digits$/],
     ['bytes negative', (m) => (m.files['items.json'].bytes = -1), /^files\["items\.json"\]\.bytes must be an integer/],
     ['bytes fractional', (m) => (m.files['items.json'].bytes = 1.5), /^files\["items\.json"\]\.bytes must be an integer/],

@@ -104,7 +104,7 @@ function hostileBundle(dir: string): { items: BundleItem[]; linkable: Set<string
   w.finish({
     name: 'hostile',
     items: { count: n, file: w.add('items.json', JSON.stringify(items)) },
-    similar: { dims: DIMS, metric: 'cosine', codes: w.add('embeddings.i8', new Uint8Array(q.codes.buffer)), scales: w.add('scales.f32', new Uint8Array(q.scales.buffer)) },
+    similar: { dims: DIMS, metric: 'cosine', codes: w.add('embeddings.i8', new Uint8Array(q.codes.buffer)) },
     complementary: { file: w.add('complementary.json', JSON.stringify(items.map((_, i) => all(i)))), method: 'llr', k: 50 },
     nextView: { fallback: w.add('next-after.json', JSON.stringify(items.map((_, i) => all(i)))), maxLength: 8 },
   });

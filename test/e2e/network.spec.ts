@@ -76,9 +76,9 @@ test('a connection dropped mid-file and a stalled response are retried; a slow o
   server = await startFaultServer((path, hit): Reply | undefined => {
     if (path === `${DEMO}complementary.json` && hit === 1) return { body: file('complementary.json'), delivery: { how: 'drop', after: 16_384 } };
     if (path === `${DEMO}next-after.json` && hit === 1) return { body: file('next-after.json'), delivery: { how: 'stall', after: 1024 } };
-    if (path === `${DEMO}scales.f32`) {
+    if (path === `${DEMO}embeddings.i8`) {
       slowStart.at ||= Date.now();
-      return { body: file('scales.f32'), delivery: { how: 'slow', chunks: 8, everyMs: 250 } };
+      return { body: file('embeddings.i8'), delivery: { how: 'slow', chunks: 8, everyMs: 250 } };
     }
     return undefined;
   });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { dequantizeRow, int8Kernel, quantizeInt8, searchFloat32, searchInt8, searchInt8Js } from '../../src/recommend/knn.js';
+import { dequantizeRow, int8Kernel, quantizeInt8, searchFloat32, searchInt8, searchInt8Js, unitScales } from '../../src/recommend/knn.js';
 import { createRng } from '../../src/recommend/rng.js';
 import { topIndices } from '../../src/recommend/select.js';
 import { diversify } from '../../src/recommend/rerank.js';
@@ -176,5 +176,36 @@ describe('diversify', () => {
     expect(diversify(hits, group, 4, 2).map((h) => h.index)).toEqual([0, 1, 5, 6]);
     expect(diversify(hits, group, 6, 2).map((h) => h.index)).toEqual([0, 1, 5, 6, 2, 3]);
     expect(diversify(hits, () => 'one', 3).map((h) => h.index)).toEqual([0, 1, 2]);
+  });
+});
+
+describe('unitScales', () => {
+  it('derives per-row scales from int8 codes of unit vectors: dequantized rows are unit length, ranking as good as stored scales', () => {
+    const dims = 64;
+    const n = 2000;
+    const m = new Float32Array(n * dims);
+    let seed = 3;
+    const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+    for (let r = 0; r < n; r++) {
+      let s = 0;
+      for (let d = 0; d < dims; d++) s += (m[r * dims + d] = rnd()) ** 2;
+      for (let d = 0; d < dims; d++) m[r * dims + d]! /= Math.sqrt(s);
+    }
+    const q = quantizeInt8(m, dims);
+    const derived = { ...q, scales: unitScales(q.codes, dims) };
+    for (let r = 0; r < n; r += 97) {
+      const v = dequantizeRow(derived, r);
+      expect(Math.hypot(...v)).toBeCloseTo(1, 5);
+      // Close to the stored max/127 scale.
+      expect(Math.abs(derived.scales[r]! - q.scales[r]!) / q.scales[r]!).toBeLessThan(0.02);
+    }
+    let same = 0;
+    for (let i = 0; i < 50; i++) {
+      const query = m.subarray(i * dims, (i + 1) * dims);
+      const exact = new Set(searchFloat32(m, dims, query, 10).map((h) => h.index));
+      same += searchInt8(derived, query, 10).filter((h) => exact.has(h.index)).length;
+    }
+    expect(same / 500).toBeGreaterThan(0.95);
+    expect(unitScales(new Int8Array(8), 4)).toEqual(new Float32Array([0, 0]));
   });
 });

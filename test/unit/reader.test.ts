@@ -108,7 +108,7 @@ describe('openBundle over a faulty network', () => {
   });
 
   it('waits for a slow response that keeps sending', async () => {
-    rule = (p) => (p.endsWith('/scales.f32') ? { body: demo('scales.f32'), delivery: { how: 'slow', chunks: 5, everyMs: 200 } } : undefined);
+    rule = (p) => (p.endsWith('/embeddings.i8') ? { body: demo('embeddings.i8'), delivery: { how: 'slow', chunks: 5, everyMs: 200 } } : undefined);
     const b = await at('manifest.json');
     expect((await b.embeddings()).scales).toHaveLength(1000);
   });
@@ -134,10 +134,10 @@ describe('openBundle and caches', () => {
     const real = (u: string, i?: RequestInit) => fetch(u, i);
     const b = await openBundle(new URL('/models/demo/manifest.json', server.url).href, {
       fetch: async (u, i) => {
-        if (!u.endsWith('/scales.f32')) return real(u, i);
+        if (!u.endsWith('/embeddings.i8')) return real(u, i);
         modes.push(i?.cache);
         // The HTTP cache's stale copy first, then the server's.
-        return i?.cache === 'reload' ? real(u, i) : new Response(new Uint8Array(4000).fill(1));
+        return i?.cache === 'reload' ? real(u, i) : new Response(new Uint8Array(64000).fill(1));
       },
     });
     expect((await b.embeddings()).scales).toHaveLength(1000);
