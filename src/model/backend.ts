@@ -70,8 +70,20 @@ async function activate(name: BackendName, opts: BackendOptions): Promise<string
     }
   }
   // Every backend module registers itself on import; `cpu` is imported by the runtime entry.
-  if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') failed`);
+  if (!(await tf.setBackend(name))) {
+    const hint = name === 'wasm' ? `: are the .wasm files served from ${opts.wasmBase}, and does the page's Content-Security-Policy allow 'wasm-unsafe-eval'?` : '';
+    throw new Error(`tf.setBackend('${name}') failed${hint}`);
+  }
   await tf.ready();
+  // A first op compiles kernels (WebGPU's shaders): a backend that cannot run fails here, where the
+  // next one can take over, rather than in the middle of a row.
+  // Large enough that WebGPU runs it on the GPU rather than handing it to the CPU.
+  const probe = tf.tidy(() => tf.add(tf.ones([4096]), 1));
+  try {
+    await probe.data();
+  } finally {
+    probe.dispose();
+  }
   if (name === 'wasm') {
     const [simd, threads] = await Promise.all([tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'), tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')]);
     const { getThreadsCount } = await import('@tensorflow/tfjs-backend-wasm');
@@ -89,6 +101,8 @@ async function activate(name: BackendName, opts: BackendOptions): Promise<string
  */
 export async function selectBackend(preference: BackendPreference, opts: BackendOptions): Promise<BackendInfo> {
   const skipped: string[] = [];
+  /** Whether a backend was tried and did not start (not merely passed over). */
+  let failed = false;
   const order = preference === 'auto' ? BACKEND_CHAIN : [preference, ...BACKEND_CHAIN.filter((b) => b !== preference)];
   for (const name of order) {
     const forced = name === preference;
@@ -109,12 +123,25 @@ export async function selectBackend(preference: BackendPreference, opts: Backend
     try {
       features = await withTimeout(activate(name, opts), opts.startTimeoutMs ?? 20_000, `the ${name} backend`);
     } catch (e) {
-      skipped.push(`${name} failed to start (${(e as Error).message})`);
+      // TF.js rejects with plain objects too (`{message}`), and keeps a backend whose start never
+      // settles as pending: every later `tf.ready()` would wait on it. Removing it clears that.
+      failed = true;
+      skipped.push(`${name} failed to start (${(e as { message?: string })?.message ?? e})`);
+      try {
+        tf.removeBackend(name);
+      } catch {
+        // Never registered (its module did not load): nothing to clear.
+      }
       continue;
     }
     const what = [features, adapterNote].filter(Boolean).join('; ');
     const why = forced ? `forced by backend="${name}"` : skipped.length ? skipped.join('; ') : 'fastest available';
-    return { name, reason: what ? `${why} (${what})` : why };
+    const reason = what ? `${why} (${what})` : why;
+    // A backend that should have run and did not is worth one line in the console (once per
+    // worker: the choice is made once); a software WebGPU adapter passed over by `auto` is not.
+    const unavailable = preference !== 'auto' && !forced;
+    if (failed || unavailable) console.warn(`[vitrine] TF.js runs on the ${name} backend${unavailable ? ` (backend="${preference}" is unavailable)` : ''}: ${reason}`);
+    return { name, reason };
   }
   throw new Error(`no TF.js backend could start: ${skipped.join('; ')}`);
 }

@@ -26,8 +26,23 @@ function startWorker(url: URL, how: Start): { worker: Worker; revoke: () => void
 
 const describe = (ev: Event) => (ev instanceof ErrorEvent && ev.message ? ev.message : 'it did not load');
 
-/** Starts a worker and waits for its first answer; tries the next way to start it if that fails. */
-async function connect(url: URL): Promise<{ worker: Worker; remote: Remote<EngineApi> }> {
+/** A started worker: its proxy, and `gone`, which rejects (and `dead` is set) once it has stopped. */
+interface Live {
+  remote: Remote<EngineApi>;
+  gone: Promise<never>;
+  dead?: Error;
+}
+
+/** What a worker posts first (see `worker.ts`): the name of a Web Lock it holds until it is gone. */
+const LIFELINE = 'vitrine-lifeline';
+
+/**
+ * Starts a worker and waits for its first answer; tries the next way to start it if that fails.
+ * Once started, the worker counts as stopped when it throws an uncaught error (handled here, so it
+ * never surfaces on the store's page) or when the lock it holds for its life is released (it was closed or killed
+ * without an error: nothing else would tell, and its calls would hang).
+ */
+async function connect(url: URL): Promise<Live> {
   // On a cross-origin-isolated page `direct` works only if the host sends COEP with the script
   // too; most do not, and finding out costs a round trip and the script's bytes: shim first.
   const ways: Start[] = url.origin !== location.origin ? ['shim'] : globalThis.crossOriginIsolated ? ['shim', 'direct'] : ['direct', 'shim'];
@@ -43,15 +58,27 @@ async function connect(url: URL): Promise<{ worker: Worker; remote: Remote<Engin
     const { worker, revoke } = started;
     const remote = wrap<EngineApi>(worker);
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const failed = new Promise<string>((resolve) => {
-      // Handled here: a worker that cannot load must not surface as an uncaught error on the store's page.
-      worker.addEventListener('error', (ev) => (ev.preventDefault(), resolve(describe(ev))), { once: true });
-      timer = setTimeout(() => resolve(`no answer within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
+    let stop!: (why: string) => void;
+    const stopped = new Promise<string>((resolve) => (stop = resolve));
+    // Handled here: a worker that cannot load, or throws later, must not surface as an uncaught error on the store's page.
+    worker.addEventListener('error', (ev) => (ev.preventDefault(), stop(describe(ev))));
+    worker.addEventListener('message', (ev: MessageEvent) => {
+      const lock = ev.data?.[LIFELINE];
+      // Granted once the worker, which holds this lock for its life, is gone.
+      // Storage blocked (site data denied) refuses Web Locks too: then there is no lifeline, no error.
+      if (typeof lock === 'string') navigator.locks?.request(lock, () => stop('it was closed')).catch(() => {});
     });
-    const outcome = await Promise.race([remote.storage().then(() => undefined), failed]);
+    timer = setTimeout(() => stop(`no answer within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
+    const outcome = await Promise.race([remote.storage().then(() => undefined), stopped]);
     clearTimeout(timer);
     revoke();
-    if (outcome === undefined) return { worker, remote };
+    if (outcome === undefined) {
+      const live: Live = { remote, gone: stopped.then((why) => Promise.reject((live.dead = new Error(`the worker ${url.href} stopped: ${why}`)))) };
+      live.gone.catch(() => {});
+      // A stopped worker may still be running (it threw): end it, it answers nothing more.
+      live.gone.catch(() => (remote[releaseProxy](), worker.terminate()));
+      return live;
+    }
     failures.push(`${how}: ${outcome}`);
     remote[releaseProxy]();
     worker.terminate();
@@ -63,33 +90,54 @@ let engine: EngineApi | undefined;
 
 /**
  * The page's one engine, shared by every `<vitrine-recs>` on it; the worker starts on first use.
- * Calls reject (never hang) when the worker cannot start or dies.
+ * - Calls reject (never hang) when the worker cannot start or stops.
+ * - A worker that stops is restarted once, with one console line; the calls it was answering are
+ *   asked again of the new one (they are reads, except `record`, which is asked again only if the
+ *   new worker's history lacks the event: never twice). A second stop is final: calls reject.
  */
 export function getEngine(): EngineApi {
   if (engine) return engine;
   const url = new URL(WORKER_FILE, import.meta.url);
-  let fail!: (e: Error) => void;
-  const dead = new Promise<never>((_, reject) => (fail = reject));
-  dead.catch(() => {});
-  const ready = connect(url).then(({ worker, remote }) => {
-    worker.addEventListener('error', (ev) => {
-      ev.preventDefault();
-      fail(new Error(`the worker ${url.href} stopped: ${describe(ev)}`));
-    });
-    return remote;
-  });
-  ready.catch(() => {});
-  const call =
-    <A extends unknown[], R>(method: (remote: Remote<EngineApi>, ...args: A) => Promise<R>) =>
-    (...args: A): Promise<R> =>
-      ready.then((remote) => Promise.race([method(remote, ...args), dead]));
+  let restarted = false;
+  const start = () => {
+    const live = connect(url);
+    live.catch(() => {});
+    return live;
+  };
+  let current = start();
+  const run = async <R>(method: (r: Remote<EngineApi>) => Promise<R>, again = method): Promise<R> => {
+    const attempt = current;
+    const live = await attempt;
+    try {
+      if (live.dead) throw live.dead; // its proxy is released: calling it would throw something else
+      return await Promise.race([method(live.remote), live.gone]);
+    } catch (e) {
+      if (!live.dead) throw e;
+      if (attempt === current) {
+        if (restarted) throw e;
+        restarted = true;
+        console.warn(`[vitrine] ${live.dead.message}; restarting it`);
+        current = start();
+      }
+      const next = await current;
+      if (next.dead) throw next.dead;
+      return Promise.race([again(next.remote), next.gone]);
+    }
+  };
   engine = {
-    recommend: call((r, q) => r.recommend(q)),
-    record: call((r, e) => r.record(e)),
-    history: call((r) => r.history()),
-    forget: call((r, id) => r.forget(id)),
-    clearHistory: call((r) => r.clearHistory()),
-    storage: call((r) => r.storage()),
+    recommend: (q) => run((r) => r.recommend(q)),
+    record: (e) =>
+      run(
+        (r) => r.record(e),
+        async (r) => {
+          // The stopped worker may have stored it before it stopped.
+          if (!(await r.history()).some((h) => h.at === e.at && h.productId === e.productId && h.kind === e.kind)) await r.record(e);
+        },
+      ),
+    history: () => run((r) => r.history()),
+    forget: (id) => run((r) => r.forget(id)),
+    clearHistory: () => run((r) => r.clearHistory()),
+    storage: () => run((r) => r.storage()),
   };
   return engine;
 }

@@ -34,11 +34,15 @@ type RowState = { status: 'pending' } | { status: 'done'; result: RowResult } | 
  */
 let lastRecorded: string | undefined;
 
-/** Diagnostics are prefixed and printed once per distinct message. */
+/**
+ * Diagnostics are prefixed and printed once per distinct message — and once per cause: a worker
+ * that cannot start fails the rows and the view's recording alike, and says so once.
+ */
 const reported = new Set<string>();
-function report(message: string, level: 'error' | 'warn' = 'error'): void {
-  if (reported.has(message)) return;
+function report(message: string, level: 'error' | 'warn' = 'error', cause?: string): void {
+  if (reported.has(message) || (cause !== undefined && reported.has(cause))) return;
   reported.add(message);
+  if (cause !== undefined) reported.add(cause);
   console[level](`[vitrine] ${message}`);
 }
 
@@ -199,7 +203,9 @@ export class VitrineRecsElement extends LitElement {
       lastRecorded = product;
       recorded = engine.record({ productId: product, kind: 'view', at: Date.now() }).catch((e) => {
         lastRecorded = undefined;
-        report(`could not record this view: ${(e as Error).message}`, 'warn');
+        // After the rows' failures of the same call chain: a worker that cannot start is reported
+        // once, as the rows being unavailable, not first as a lost view.
+        setTimeout(() => report(`could not record this view: ${(e as Error).message}`, 'warn', (e as Error).message));
       });
     }
     for (const row of config.rows) {
@@ -209,7 +215,7 @@ export class VitrineRecsElement extends LitElement {
           (result) => this.settle(generation, row, { status: 'done', result }),
           (e: Error) => {
             // Reported by cause: a bundle that cannot load is one message, not one per row.
-            report(`recommendations unavailable: ${e.message}`);
+            report(`recommendations unavailable: ${e.message}`, 'error', e.message);
             this.settle(generation, row, { status: 'failed' });
           },
         );
