@@ -3,6 +3,7 @@ import {
   type BundleItem, type ModelRef, type Manifest, type TopKFile,
 } from './format.js';
 import { once } from './once.js';
+import { readCapped } from './read-capped.js';
 import { sha256Hex } from './sha256.js';
 import { unitScales, type QuantizedMatrix } from '../recommend/knn.js';
 import type { ModelArtifacts } from '../model/model-io.js';
@@ -46,11 +47,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Statuses worth another try: the server or a proxy may answer differently in a moment. */
 const transient = (status: number) => status >= 500 || status === 408 || status === 429;
 
-/**
- * Reads a body, never holding more than `max` bytes: an endless or lying stream is cancelled as
- * soon as it passes the limit, before anything of its size is allocated.
- */
-async function readCapped(res: Response, file: string, max: number, limit: string, progress: () => void): Promise<ArrayBuffer> {
+/** A response's body, refused by its Content-Length or cut off once it passes `max` bytes. */
+async function readBody(res: Response, file: string, max: number, limit: string, progress: () => void): Promise<ArrayBuffer> {
   const declared = Number(res.headers.get('content-length') ?? NaN);
   // Compressed transfers may exceed the decoded size a little (gzip's worst case is ~0.03% + a header).
   if (declared > max + (max >> 10) + 1024) {
@@ -58,24 +56,9 @@ async function readCapped(res: Response, file: string, max: number, limit: strin
     throw new TooLong(file, `is ${declared} bytes (Content-Length), more than the ${max} ${limit}`);
   }
   if (!res.body) return res.arrayBuffer();
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    progress();
-    total += value.byteLength;
-    if (total > max) {
-      reader.cancel().catch(() => {});
-      throw new TooLong(file, `is longer than the ${max} bytes ${limit}; stopped reading`);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) out.set(c, (at += c.byteLength) - c.byteLength);
-  return out.buffer;
+  const bytes = await readCapped(res.body, max, progress);
+  if (!bytes) throw new TooLong(file, `is longer than the ${max} bytes ${limit}; stopped reading`);
+  return bytes.buffer as ArrayBuffer;
 }
 
 /**
@@ -102,7 +85,7 @@ async function fetchBytes(url: string, file: string, max: number, limit: string,
     try {
       // `credentials: 'omit'`: the bundle is public static data; never send the store's cookies.
       const res = await opts.fetch(url, { credentials: 'omit', signal: ctrl.signal, ...(cache && { cache }) });
-      if (res.ok) return await readCapped(res, file, max, limit, progress);
+      if (res.ok) return await readBody(res, file, max, limit, progress);
       res.body?.cancel().catch(() => {});
       if (!transient(res.status)) throw new BundleError(file, `HTTP ${res.status} from ${url}`);
       failure = `HTTP ${res.status}`;

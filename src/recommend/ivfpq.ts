@@ -10,7 +10,8 @@
  *   (24 code bytes + a 4-byte id) plus the shared centroids and codebooks.
  * - Builds are deterministic for a seed (training samples and initial centres come from `createRng`).
  */
-import { quantizeInt8, scoreInt8, type Neighbour, type QuantizedMatrix } from './knn.js';
+import { quantizeInt8, rowScore, scoreInt8, type Neighbour, type QuantizedMatrix } from './knn.js';
+import { topPool } from './select.js';
 import { createRng, type Rng } from './rng.js';
 
 export interface IvfPqIndex {
@@ -151,34 +152,19 @@ export function searchIvfPq(index: IvfPqIndex, query: Float32Array, k: number, o
     }
   }
 
-  // Scan, keeping the best `pool` in a sorted list (positions, then mapped to items).
-  const pool = rerank ? Math.max(k, rerank.candidates ?? 10 * k) : k;
-  const pos = new Int32Array(pool);
-  const best = new Float64Array(pool);
-  let len = 0;
-  let floor = -Infinity;
+  // Scan, keeping the best `pool` items.
+  const best = topPool(rerank ? Math.max(k, rerank.candidates ?? 10 * k) : k);
   for (const c of cells) {
     const base = cellScore[c]!;
     for (let p = offsets[c]!, end = offsets[c + 1]!; p < end; p++) {
       let s = base;
       for (let j = 0, o = p * m; j < m; j++) s += lut[j * K + codes[o + j]!]!;
-      if (!(s > floor) || exclude?.(ids[p]!)) continue;
-      let i = len < pool ? len++ : pool - 1;
-      for (; i > 0 && best[i - 1]! < s; i--) (best[i] = best[i - 1]!), (pos[i] = pos[i - 1]!);
-      best[i] = s;
-      pos[i] = p;
-      if (len === pool) floor = best[pool - 1]!;
+      if (s > best.floor && !exclude?.(ids[p]!)) best.add(ids[p]!, s);
     }
   }
-  const hits: Neighbour[] = [];
-  for (let i = 0; i < len; i++) hits.push({ index: ids[pos[i]!]!, score: best[i]! });
+  const hits = best.hits();
   if (!rerank) return hits;
-  const { codes: q8, scales } = rerank.vectors;
-  for (const h of hits) {
-    let dot = 0;
-    for (let d = 0, o = h.index * dims; d < dims; d++) dot += query[d]! * q8[o + d]!;
-    h.score = dot * scales[h.index]!;
-  }
+  for (const h of hits) h.score = rowScore(rerank.vectors, query, h.index);
   return hits.sort((a, b) => b.score - a.score || a.index - b.index).slice(0, k);
 }
 

@@ -9,6 +9,7 @@
  * the same neighbours and the same scores.
  */
 import { KNN_SIMD_WASM } from './knn-simd.js';
+import { topPool } from './select.js';
 
 export interface QuantizedMatrix {
   /** Row-major `count × dims` int8 codes. */
@@ -81,55 +82,37 @@ export function searchInt8(q: QuantizedMatrix, query: Float32Array, k: number, e
   if (!scores) return searchInt8Js(q, query, k, exclude);
   // Candidates by kernel score, then exact rescoring: the kernel's only error is the query's int16
   // rounding (~1e-5 of a score), so a margin of k + 8 keeps every true top-k row in the pool.
-  const { codes, scales, count, dims } = q;
-  const pool = Math.min(count, 2 * k + 8);
-  const idx = new Int32Array(pool);
-  const best = new Float64Array(pool);
-  let len = 0;
-  let floor = -Infinity;
-  for (let r = 0; r < count; r++) {
+  const pool = topPool(Math.min(q.count, 2 * k + 8));
+  for (let r = 0; r < q.count; r++) {
     const s = scores[r]!;
-    if (!(s > floor) || exclude?.(r)) continue;
-    let i = len < pool ? len++ : pool - 1;
-    for (; i > 0 && best[i - 1]! < s; i--) (best[i] = best[i - 1]!), (idx[i] = idx[i - 1]!);
-    best[i] = s;
-    idx[i] = r;
-    if (len === pool) floor = best[pool - 1]!;
+    if (s > pool.floor && !exclude?.(r)) pool.add(r, s);
   }
-  const hits: Neighbour[] = [];
-  for (let i = 0; i < len; i++) {
-    const r = idx[i]!;
-    const o = r * dims;
-    let dot = 0;
-    for (let d = 0; d < dims; d++) dot += query[d]! * codes[o + d]!;
-    hits.push({ index: r, score: dot * scales[r]! });
-  }
-  return hits.sort((a, b) => b.score - a.score || a.index - b.index).slice(0, k);
+  return pool
+    .hits()
+    .map((h) => ({ index: h.index, score: rowScore(q, query, h.index) }))
+    .sort((a, b) => b.score - a.score || a.index - b.index)
+    .slice(0, k);
+}
+
+/** Row `r`'s exact score against a float query: `query · codes[r] · scales[r]`. */
+export function rowScore(q: QuantizedMatrix, query: Float32Array, r: number): number {
+  const { codes, dims } = q;
+  let dot = 0;
+  for (let d = 0, o = r * dims; d < dims; d++) dot += query[d]! * codes[o + d]!;
+  return dot * q.scales[r]!;
 }
 
 /** {@link searchInt8} in plain JS: the fallback, and the reference the kernel is tested against. */
 export function searchInt8Js(q: QuantizedMatrix, query: Float32Array, k: number, exclude?: (index: number) => boolean): Neighbour[] {
-  const { codes, scales, count, dims } = q;
-  if (query.length !== dims) throw new RangeError(`query has ${query.length} dims, the index ${dims}`);
+  if (query.length !== q.dims) throw new RangeError(`query has ${query.length} dims, the index ${q.dims}`);
   if (k <= 0) return [];
-  // A bounded min-heap would win for large k; for k ≤ 50 a sorted insertion list is faster.
-  const top: Neighbour[] = [];
-  let floor = -Infinity;
-  for (let r = 0; r < count; r++) {
+  const pool = topPool(Math.min(q.count, k));
+  for (let r = 0; r < q.count; r++) {
     if (exclude?.(r)) continue;
-    const o = r * dims;
-    let dot = 0;
-    for (let d = 0; d < dims; d++) dot += query[d]! * codes[o + d]!;
-    const score = dot * scales[r]!;
-    if (top.length < k || score > floor) {
-      let i = top.length;
-      while (i > 0 && top[i - 1]!.score < score) i--;
-      top.splice(i, 0, { index: r, score });
-      if (top.length > k) top.pop();
-      floor = top[top.length - 1]!.score;
-    }
+    const score = rowScore(q, query, r);
+    if (score > pool.floor) pool.add(r, score);
   }
-  return top;
+  return pool.hits();
 }
 
 /** Exact float32 cosine top-k (the reference for recall measurements). */

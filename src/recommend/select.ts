@@ -21,3 +21,33 @@ export function topIndices(scores: ArrayLike<number>, k: number, exclude: Readon
   }
   return top;
 }
+
+/**
+ * The best `size` scored indices seen so far, best first (ties: the earlier added first), in typed
+ * arrays, for scans over many rows: test `score > pool.floor` inline and `add` only then, so the
+ * common case costs one comparison.
+ */
+export interface TopPool {
+  /** The score a candidate must beat: -Infinity until the pool is full. */
+  readonly floor: number;
+  add(index: number, score: number): void;
+  /** The pool's contents, best first. */
+  hits(): Scored[];
+}
+
+export function topPool(size: number): TopPool {
+  const index = new Int32Array(size);
+  const score = new Float64Array(size);
+  let len = 0;
+  return {
+    floor: -Infinity,
+    add(r, s) {
+      let i = len < size ? len++ : size - 1;
+      for (; i > 0 && score[i - 1]! < s; i--) (score[i] = score[i - 1]!), (index[i] = index[i - 1]!);
+      score[i] = s;
+      index[i] = r;
+      if (len === size) (this as { floor: number }).floor = score[size - 1]!;
+    },
+    hits: () => Array.from({ length: len }, (_, i) => ({ index: index[i]!, score: score[i]! })),
+  };
+}

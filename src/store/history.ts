@@ -79,9 +79,11 @@ const OPEN_TIMEOUT_MS = 5000;
 /** Rounds of evicting the oldest events when storage is full, before giving up on IndexedDB. */
 const QUOTA_ROUNDS = 3;
 
-/** Deletes up to `n` of the oldest events, in the index's transaction. */
-async function evictOldest(byTime: IDBPIndex<HistorySchema, ['events'], 'events', 'at', 'readwrite'>, n: number) {
-  let cursor = n > 0 ? await byTime.openCursor() : null;
+type EventIndex = IDBPIndex<HistorySchema, ['events'], 'events', 'at' | 'productId', 'readwrite'>;
+
+/** Deletes the events of `range` in index order (oldest first for `at`), at most `n` of them, in the index's transaction. */
+async function deleteFrom(index: EventIndex, range: IDBKeyRange | null, n = Infinity) {
+  let cursor = n > 0 ? await index.openCursor(range) : null;
   while (cursor && n-- > 0) {
     await cursor.delete();
     cursor = await cursor.continue();
@@ -143,18 +145,14 @@ function indexedDbHistory(limits: HistoryLimits, name: string) {
       // at a time across tabs too, so concurrent tabs never evict more than the limits require.
       await tx.store.add(e);
       const byTime = tx.store.index('at');
-      let cursor = await byTime.openCursor(IDBKeyRange.upperBound(e.at - limits.maxAgeMs, true));
-      while (cursor) {
-        await cursor.delete();
-        cursor = await cursor.continue();
-      }
-      await evictOldest(byTime, (await tx.store.count()) - limits.maxEvents);
+      await deleteFrom(byTime, IDBKeyRange.upperBound(e.at - limits.maxAgeMs, true));
+      await deleteFrom(byTime, null, (await tx.store.count()) - limits.maxEvents);
       await tx.done;
     },
     /** Makes room when storage is full: evicts the oldest `n` events. */
     async evict(n: number) {
       const tx = (await connect(true)).transaction('events', 'readwrite');
-      await evictOldest(tx.store.index('at'), n);
+      await deleteFrom(tx.store.index('at'), null, n);
       await tx.done;
     },
     async list(): Promise<HistoryEvent[]> {
@@ -165,11 +163,7 @@ function indexedDbHistory(limits: HistoryLimits, name: string) {
       const d = await existing();
       if (!d) return;
       const tx = d.transaction('events', 'readwrite');
-      let cursor = await tx.store.index('productId').openCursor(IDBKeyRange.only(id));
-      while (cursor) {
-        await cursor.delete();
-        cursor = await cursor.continue();
-      }
+      await deleteFrom(tx.store.index('productId'), IDBKeyRange.only(id));
       await tx.done;
     },
     /**

@@ -12,25 +12,16 @@
  *   response is cancelled, not drained for as long as the store's page is open.
  * - Only the bundle's own static files, as the worker would fetch them: relative paths inside it.
  */
+import { readCapped } from '../bundle/read-capped.js';
+
 const warmed = new Set<string>();
-/** The worker refuses larger manifests (format.ts MAX_MANIFEST_BYTES). */
+/** format.ts MAX_MANIFEST_BYTES, which the worker enforces: imported, it would bring the manifest checks into the page. */
 const MAX_MANIFEST_BYTES = 1024 * 1024;
 
 const get = (url: string) => fetch(url, { credentials: 'omit', priority: 'high' } as RequestInit);
 
-/** Reads a body up to `max` bytes, keeping the chunks when `keep`; undefined (and cancelled) past it. */
-async function read(res: Response, max: number, keep: boolean): Promise<Uint8Array[] | undefined> {
-  const reader = res.body?.getReader();
-  if (!reader || !res.ok) return void reader?.cancel().catch(() => {});
-  const chunks: Uint8Array[] = [];
-  for (let n = 0; ; ) {
-    const { done, value } = await reader.read();
-    if (done) return chunks;
-    n += value.byteLength;
-    if (n > max) return void reader.cancel().catch(() => {});
-    if (keep) chunks.push(value);
-  }
-}
+/** The body, or undefined (and cancelled) when the answer is not OK or passes `max` bytes. */
+const read = (res: Response, max: number) => (res.ok && res.body ? readCapped(res.body, max) : void res.body?.cancel().catch(() => {}));
 
 interface ManifestView {
   files?: Record<string, { bytes?: unknown }>;
@@ -42,23 +33,16 @@ export function prefetchBundle(src: string): void {
   if (warmed.has(src) || typeof fetch !== 'function') return;
   warmed.add(src);
   get(src)
-    .then((res) => read(res, MAX_MANIFEST_BYTES, true))
-    .then((chunks) => {
-      if (!chunks) return;
-      const m = JSON.parse(new TextDecoder().decode(concat(chunks))) as ManifestView;
+    .then((res) => read(res, MAX_MANIFEST_BYTES))
+    .then((bytes) => {
+      if (!bytes) return;
+      const m = JSON.parse(new TextDecoder().decode(bytes)) as ManifestView;
       for (const path of [m.items?.file, m.similar?.codes, m.similar?.scales]) {
-        const bytes = typeof path === 'string' ? m.files?.[path]?.bytes : undefined;
+        const size = typeof path === 'string' ? m.files?.[path]?.bytes : undefined;
         // The manifest check's rule: a listed, relative path inside the bundle, nothing else.
-        if (typeof path !== 'string' || typeof bytes !== 'number' || /^[a-z][a-z0-9+.-]*:|^\/|\\|(^|\/)\.\.(\/|$)/i.test(path)) continue;
-        get(new URL(path, src).href).then((r) => read(r, bytes, false), () => {});
+        if (typeof path !== 'string' || typeof size !== 'number' || /^[a-z][a-z0-9+.-]*:|^\/|\\|(^|\/)\.\.(\/|$)/i.test(path)) continue;
+        get(new URL(path, src).href).then((r) => read(r, size), () => {});
       }
     })
     .catch(() => {});
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((a, c) => a + c.byteLength, 0));
-  let o = 0;
-  for (const c of chunks) out.set(c, o), (o += c.byteLength);
-  return out;
 }

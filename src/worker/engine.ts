@@ -51,6 +51,8 @@ async function loading<T>(file: string, load: () => T | Promise<T>): Promise<T> 
 }
 
 const categoryOf = (b: OpenBundle) => (i: number) => b.items[i]!.category;
+/** A top-k lists file, fetched once the similar row's files are in (see `primary`). */
+const listsOf = async (b: OpenBundle, path: string) => (await b.primary, b.bundle.topK(path));
 
 function checkQuery(q: RowQuery): void {
   if (!q || typeof q.src !== 'string' || !q.src) throw new TypeError('query: src must be the URL of a bundle manifest');
@@ -138,8 +140,7 @@ export function createEngine(opts: EngineOptions): EngineApi {
     const self = b.index.get(q.product);
     if (!c) return { row: 'complementary', basis: 'complementary', items: [] };
     if (self !== undefined) {
-      await b.primary;
-      const list = (await b.bundle.topK(c.file))[self]!;
+      const list = (await listsOf(b, c.file))[self]!;
       const hits = list.filter(([j]) => j !== self && b.items[j]!.inStock !== false).map(([index, score]) => ({ index, score }));
       return { row: 'complementary', basis: 'complementary', items: toItems(b, diversify(hits, categoryOf(b), q.limit + 4, Math.ceil(q.limit / 3)), q) };
     }
@@ -195,8 +196,7 @@ export function createEngine(opts: EngineOptions): EngineApi {
     // No session to read yet: what shoppers most often view after this product (or the last one seen).
     const from = self ?? session[session.length - 1];
     if (from === undefined) return { row: 'next', basis: 'often-next', items: [] };
-    await b.primary;
-    const list = (await b.bundle.topK(n.fallback))[from]!;
+    const list = (await listsOf(b, n.fallback))[from]!;
     const hits = list.filter(([j]) => !seen.has(j)).map(([index, score]) => ({ index, score }));
     return { row: 'next', basis: 'often-next', items: toItems(b, hits, q) };
   }

@@ -40,28 +40,25 @@ const FILES = [
 ] as const;
 type File = (typeof FILES)[number];
 
-/** How each file is made to be read: the row, the product and what the page must provide. */
-const READER: Record<File, { row: Row; product: string; phase: Phase }> = {
-  'items.json': { row: 'similar', product: 'VT0001', phase: 'plain' },
-  'embeddings.i8': { row: 'similar', product: 'VT0001', phase: 'plain' },
-  'complementary.json': { row: 'complementary', product: 'VT0001', phase: 'plain' },
-  'next-after.json': { row: 'next', product: 'VT0001', phase: 'plain' },
-  'image-head/model.json': { row: 'similar', product: 'NEW0001', phase: 'image' },
-  'image-head/weights.bin': { row: 'similar', product: 'NEW0001', phase: 'image' },
-  '../mobilenet_v2/model.json': { row: 'similar', product: 'NEW0001', phase: 'image' },
-  '../mobilenet_v2/weights.bin': { row: 'similar', product: 'NEW0001', phase: 'image' },
-  'pair-model/model.json': { row: 'complementary', product: 'NEW0001', phase: 'image' },
-  'pair-model/weights.bin': { row: 'complementary', product: 'NEW0001', phase: 'image' },
-  'next-view/model.json': { row: 'next', product: 'VT0001', phase: 'session' },
-  'next-view/weights.bin': { row: 'next', product: 'VT0001', phase: 'session' },
+/**
+ * How each file is made to be read (the row, the product and what the page must provide), and its
+ * weight among random damage: cheap-to-read files more often; the pair model needs an image embedded first.
+ */
+const READER: Record<File, { row: Row; product: string; phase: Phase; weight: number }> = {
+  'items.json': { row: 'similar', product: 'VT0001', phase: 'plain', weight: 4 },
+  'embeddings.i8': { row: 'similar', product: 'VT0001', phase: 'plain', weight: 5 },
+  'complementary.json': { row: 'complementary', product: 'VT0001', phase: 'plain', weight: 4 },
+  'next-after.json': { row: 'next', product: 'VT0001', phase: 'plain', weight: 4 },
+  'image-head/model.json': { row: 'similar', product: 'NEW0001', phase: 'image', weight: 1 },
+  'image-head/weights.bin': { row: 'similar', product: 'NEW0001', phase: 'image', weight: 1 },
+  '../mobilenet_v2/model.json': { row: 'similar', product: 'NEW0001', phase: 'image', weight: 1 },
+  '../mobilenet_v2/weights.bin': { row: 'similar', product: 'NEW0001', phase: 'image', weight: 1 },
+  'pair-model/model.json': { row: 'complementary', product: 'NEW0001', phase: 'image', weight: 0.25 },
+  'pair-model/weights.bin': { row: 'complementary', product: 'NEW0001', phase: 'image', weight: 0.25 },
+  'next-view/model.json': { row: 'next', product: 'VT0001', phase: 'session', weight: 1.5 },
+  'next-view/weights.bin': { row: 'next', product: 'VT0001', phase: 'session', weight: 1.5 },
 };
 const JSON_FILES: File[] = FILES.filter((f) => f.endsWith('.json'));
-/** Relative weight of each file among random damage: cheap-to-read files more often; the pair model needs an image embedded first. */
-const WEIGHT: Record<File, number> = {
-  'items.json': 4, 'embeddings.i8': 5, 'complementary.json': 4, 'next-after.json': 4,
-  'image-head/model.json': 1, 'image-head/weights.bin': 1, '../mobilenet_v2/model.json': 1, '../mobilenet_v2/weights.bin': 1,
-  'pair-model/model.json': 0.25, 'pair-model/weights.bin': 0.25, 'next-view/model.json': 1.5, 'next-view/weights.bin': 1.5,
-};
 
 /** Where a manifest-relative path is served, relative to the case's directory. */
 export const servedAt = (file: string) => posix.normalize(`demo/${file}`);
@@ -79,7 +76,7 @@ export function fuzzCases(seed: number): FuzzCase[] {
   const rng = createRng(seed);
   const { manifest, bytes } = pristine();
   const cases: FuzzCase[] = [];
-  const pickFile = (from: readonly File[] = FILES) => from[rng.weighted(from.map((f) => WEIGHT[f]))]!;
+  const pickFile = (from: readonly File[] = FILES) => from[rng.weighted(from.map((f) => READER[f].weight))]!;
 
   /** A case: `edit` gets a copy of the manifest and a map for replaced files. */
   const add = (kind: string, what: string, target: File | 'manifest.json', reason: RegExp, edit: (m: Record<string, any>, put: (f: string, r: Reply) => void, rehash: (f: File, b: Buffer) => void) => void, reader: File = target === 'manifest.json' ? 'items.json' : target) => {
@@ -92,7 +89,8 @@ export function fuzzCases(seed: number): FuzzCase[] {
     };
     edit(m, put, rehash);
     if (!replies.has('demo/manifest.json')) replies.set('demo/manifest.json', { body: JSON.stringify(m, null, 1) });
-    cases.push({ id: cases.length, kind, what, replies, ...READER[reader], file: target, reason });
+    const { row, product, phase } = READER[reader];
+    cases.push({ id: cases.length, kind, what, replies, row, product, phase, file: target, reason });
   };
   const orig = (f: File) => bytes.get(servedAt(f))!;
   const SHA = /^sha256 is [0-9a-f]{64}, the manifest says [0-9a-f]{64}$/;
