@@ -33,7 +33,7 @@ interface Live {
   dead?: Error;
 }
 
-/** What a worker posts first (see `worker.ts`): the name of a Web Lock it holds until it is gone. */
+/** What a worker posts once (see `worker.ts`): the name of a Web Lock it holds until it is gone, or `null`. */
 const LIFELINE = 'vitrine-lifeline';
 
 /**
@@ -62,14 +62,19 @@ async function connect(url: URL): Promise<Live> {
     const stopped = new Promise<string>((resolve) => (stop = resolve));
     // Handled here: a worker that cannot load, or throws later, must not surface as an uncaught error on the store's page.
     worker.addEventListener('error', (ev) => (ev.preventDefault(), stop(describe(ev))));
+    let lifeline!: () => void;
+    const toldLifeline = new Promise<void>((resolve) => (lifeline = resolve));
     worker.addEventListener('message', (ev: MessageEvent) => {
-      const lock = ev.data?.[LIFELINE];
+      if (!ev.data || typeof ev.data !== 'object' || !(LIFELINE in ev.data)) return;
+      const lock: unknown = ev.data[LIFELINE];
       // Granted once the worker, which holds this lock for its life, is gone.
-      // Storage blocked (site data denied) refuses Web Locks too: then there is no lifeline, no error.
+      // `null`: no Web Locks, or refused (site data blocked): then there is no lifeline, no error.
       if (typeof lock === 'string') navigator.locks?.request(lock, () => stop('it was closed')).catch(() => {});
+      lifeline();
     });
     timer = setTimeout(() => stop(`no answer within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
-    const outcome = await Promise.race([remote.storage().then(() => undefined), stopped]);
+    // Started = answers calls and holds its lifeline (granted after the first answers, possibly).
+    const outcome = await Promise.race([Promise.all([remote.storage(), toldLifeline]).then(() => undefined), stopped]);
     clearTimeout(timer);
     revoke();
     if (outcome === undefined) {

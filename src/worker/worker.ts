@@ -12,8 +12,16 @@ expose(createEngine({ assetBase: import.meta.url.replace(/[^/]*$/, '') }));
  * A lifeline: this worker holds a Web Lock for its whole life and tells the page its name; the
  * page's request for the same lock is granted when the worker is gone — closed or killed without
  * an uncaught error, which nothing else reports (MessagePort's `close` event is not in every
- * Chromium). Without Web Locks (an insecure page) there is no lifeline.
+ * Chromium). The lock is granted asynchronously, possibly after the first calls are answered, so the
+ * page counts the worker started only once this message has come: a worker that died before it could
+ * hold its lock would otherwise go unnoticed and its calls hang. Without Web Locks (an insecure page),
+ * or where they are refused (site data blocked: "The request was denied"), the message says `null`:
+ * no lifeline, and no error.
  */
+const LIFELINE = 'vitrine-lifeline';
 const name = `vitrine-worker-${Math.random().toString(36).slice(2)}`;
-// Refused where site data is blocked ("The request was denied"): no lifeline then, and no error.
-navigator.locks?.request(name, () => (postMessage({ 'vitrine-lifeline': name }), new Promise<never>(() => {}))).catch(() => {});
+if (navigator.locks) {
+  navigator.locks
+    .request(name, () => (postMessage({ [LIFELINE]: name }), new Promise<never>(() => {})))
+    .catch(() => postMessage({ [LIFELINE]: null }));
+} else postMessage({ [LIFELINE]: null });

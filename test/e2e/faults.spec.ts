@@ -195,20 +195,30 @@ test('a worker that stored the view but died before answering: the view is not r
   expect(seen.pageErrors).toEqual([]);
 });
 
-test('a worker that crashes again after its restart: no rows, quiet, page intact', async ({ page, context, startServer }) => {
-  const seen = watch(page);
-  const workers = await patchWorker(context, () => onFirstCall('recommend', CLOSE));
-  await page.goto(await storePage(startServer, KNOWN));
-  await expect(page.locator('vitrine-recs >> [part~="loading"]')).toHaveCount(0, { timeout: 60_000 });
-  await expect(page.locator('vitrine-recs >> [part~="row"]')).toHaveCount(0);
-  await pageIntact(page);
-  // Later calls answer at once (rejected), with no third worker.
-  const later = await historyOf(page).then(() => 'answered', (e: Error) => e.message);
-  expect(later).toMatch(/stopped: it was closed/);
-  expect(workers.served).toBe(2);
-  expect(seen.vitrine.filter((m) => m.startsWith('error:'))).toEqual([expect.stringMatching(/^error: \[vitrine\] recommendations unavailable: the worker .* stopped: it was closed$/)]);
-  expect(seen.vitrine.filter((m) => /restarting it/.test(m))).toHaveLength(1);
-  // Any other line is the same fault reaching another call (the view in flight could not be recorded).
-  for (const m of seen.vitrine) expect(m).toMatch(/the worker .*vitrine-worker\.js stopped: it was closed/);
-  expect(seen.pageErrors).toEqual([]);
-});
+/**
+ * The worker's Web Lock (its lifeline) is granted asynchronously, so under load the worker can answer
+ * its first calls — and die — before it holds it: delayed here on purpose, so that the page must wait
+ * for the lifeline before it counts the worker started (otherwise the rows would wait forever).
+ */
+const LATE_LOCK = `{ const request = LockManager.prototype.request;
+  LockManager.prototype.request = function (...a) { return new Promise((r) => setTimeout(r, 500)).then(() => request.apply(this, a)); }; }`;
+
+for (const [title, lockDelay] of [['', ''], [' (its lifeline granted late)', LATE_LOCK]] as const) {
+  test(`a worker that crashes again after its restart: no rows, quiet, page intact${title}`, async ({ page, context, startServer }) => {
+    const seen = watch(page);
+    const workers = await patchWorker(context, () => `${lockDelay}\n${onFirstCall('recommend', CLOSE)}`);
+    await page.goto(await storePage(startServer, KNOWN));
+    await expect(page.locator('vitrine-recs >> [part~="loading"]')).toHaveCount(0, { timeout: 60_000 });
+    await expect(page.locator('vitrine-recs >> [part~="row"]')).toHaveCount(0);
+    await pageIntact(page);
+    // Later calls answer at once (rejected), with no third worker.
+    const later = await historyOf(page).then(() => 'answered', (e: Error) => e.message);
+    expect(later).toMatch(/stopped: it was closed/);
+    expect(workers.served).toBe(2);
+    expect(seen.vitrine.filter((m) => m.startsWith('error:'))).toEqual([expect.stringMatching(/^error: \[vitrine\] recommendations unavailable: the worker .* stopped: it was closed$/)]);
+    expect(seen.vitrine.filter((m) => /restarting it/.test(m))).toHaveLength(1);
+    // Any other line is the same fault reaching another call (the view in flight could not be recorded).
+    for (const m of seen.vitrine) expect(m).toMatch(/the worker .*vitrine-worker\.js stopped: it was closed/);
+    expect(seen.pageErrors).toEqual([]);
+  });
+}
