@@ -14,12 +14,16 @@
  * the widget's content-hashed chunks (`dist/chunks/*-<hash>.js`), which never change under their
  * name and are cached for a year: the worker then imports the chunks the page already loaded without
  * a round trip. A store's CDN should do the same (see the README's hosting notes).
+ * Text, JSON and wasm are sent compressed (brotli or gzip, as the browser accepts), as every CDN
+ * does: the demo bundle's items.json is 175 KB, 17 KB gzipped — on a phone's link the difference
+ * between a row in 2 s and one in under 1 s.
  */
-import { createReadStream, statSync, type Stats } from 'node:fs';
+import { createReadStream, readFileSync, statSync, type Stats } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 
@@ -46,6 +50,8 @@ export interface ServeOptions {
   roots?: Record<string, string>;
   /** Send COOP/COEP on HTML pages (cross-origin isolation: SharedArrayBuffer, wasm threads). Default true. */
   isolate?: boolean;
+  /** Send text, JSON and wasm compressed when the browser accepts it. Default true. */
+  compress?: boolean;
   /** Extra headers for every response (a test's Content-Security-Policy, say). */
   headers?: Record<string, string>;
   /** Called for every request (tests record them). */
@@ -63,6 +69,37 @@ export const DEMO_ROOTS: Record<string, string> = {
   '/dist/': join(ROOT, 'dist'),
   '/models/': join(ROOT, 'models'),
 };
+
+/** Types worth compressing: text, JSON, wasm (images and int8 embeddings barely shrink). */
+const COMPRESSIBLE = /^(text\/|application\/(json|wasm|javascript)|image\/svg)/;
+/** Larger files are streamed as they are. */
+const MAX_COMPRESSED = 64 * 1024 * 1024;
+const compressed = new Map<string, Buffer>();
+
+/** The encoding to send: brotli or gzip if the request accepts it (q=0 refuses), else none. */
+function encodingFor(req: IncomingMessage, type: string, size: number): 'br' | 'gzip' | undefined {
+  if (!COMPRESSIBLE.test(type) || size < 1024 || size > MAX_COMPRESSED) return undefined;
+  const accepted = new Set(
+    String(req.headers['accept-encoding'] ?? '')
+      .split(',')
+      .map((part) => part.trim().split(';'))
+      .filter(([, q]) => !q || !/^\s*q=0(\.0*)?\s*$/.test(q))
+      .map(([name]) => name!.trim().toLowerCase()),
+  );
+  return accepted.has('br') ? 'br' : accepted.has('gzip') ? 'gzip' : undefined;
+}
+
+/** The file compressed, kept per version (path, size, mtime) while the server runs. */
+function compress(file: string, stat: Stats, encoding: 'br' | 'gzip'): Buffer {
+  const key = `${encoding}:${file}:${stat.size}:${stat.mtimeMs}`;
+  let body = compressed.get(key);
+  if (!body) {
+    const raw = readFileSync(file);
+    body = encoding === 'br' ? brotliCompressSync(raw, { params: { [zlib.BROTLI_PARAM_QUALITY]: 9, [zlib.BROTLI_PARAM_SIZE_HINT]: raw.length } }) : gzipSync(raw, { level: 9 });
+    compressed.set(key, body);
+  }
+  return body;
+}
 
 function locate(pathname: string, roots: Record<string, string>): string | undefined {
   const prefix = Object.keys(roots)
@@ -88,6 +125,7 @@ function statFile(path: string): Stats | undefined {
 export function handler(opts: ServeOptions) {
   const roots = opts.roots ?? DEMO_ROOTS;
   const isolate = opts.isolate ?? true;
+  const compressing = opts.compress ?? true;
   return (req: IncomingMessage, res: ServerResponse) => {
     opts.onRequest?.(req);
     const send = (status: number, text: string, headers: Record<string, string> = {}) => {
@@ -109,7 +147,8 @@ export function handler(opts: ServeOptions) {
     if (file && stat && statSync(file).isDirectory()) file = join(file, 'index.html');
     if (!file || !stat) return send(404, `not found: ${pathname}`);
     const type = TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
-    const etag = `"${stat.size.toString(36)}-${Math.floor(stat.mtimeMs).toString(36)}"`;
+    const encoding = compressing ? encodingFor(req, type, stat.size) : undefined;
+    const etag = `"${stat.size.toString(36)}-${Math.floor(stat.mtimeMs).toString(36)}${encoding ? `-${encoding}` : ''}"`;
     const headers: Record<string, string> = {
       'Content-Type': type,
       ETag: etag,
@@ -117,6 +156,7 @@ export function handler(opts: ServeOptions) {
       'X-Content-Type-Options': 'nosniff',
       'Access-Control-Allow-Origin': '*',
       'Cross-Origin-Resource-Policy': 'cross-origin',
+      Vary: 'Accept-Encoding',
     };
     if (isolate && type.startsWith('text/html')) {
       headers['Cross-Origin-Opener-Policy'] = 'same-origin';
@@ -126,6 +166,11 @@ export function handler(opts: ServeOptions) {
     if (req.headers['if-none-match'] === etag) {
       res.writeHead(304, headers);
       return res.end();
+    }
+    if (encoding) {
+      const body = compress(file, stat, encoding);
+      res.writeHead(200, { ...headers, 'Content-Encoding': encoding, 'Content-Length': String(body.length) });
+      return res.end(req.method === 'HEAD' ? undefined : body);
     }
     res.writeHead(200, { ...headers, 'Content-Length': String(stat.size) });
     if (req.method === 'HEAD') return res.end();
