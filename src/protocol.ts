@@ -33,6 +33,13 @@ export interface RowQuery {
   /** The page's URL: relative product URLs in the bundle (`/products/x`) resolve against it. */
   page?: string;
   backend?: BackendPreference;
+  /**
+   * The manifest's text, when the page already received it in this page view (its prefetch): the
+   * worker then does not ask the server again. Checked exactly like a fetched manifest.
+   */
+  manifest?: string;
+  /** Bundle files the page has fetched in this page view: the worker reads them from the HTTP cache without revalidating. */
+  cached?: string[];
 }
 
 /** What a row's items were computed from, so the element can title the row honestly. */

@@ -20,6 +20,17 @@ export interface ReaderOptions {
   stallMs?: number;
   /** Each attempt's deadline: this, plus the file's size at 50 kB/s. */
   timeoutMs?: number;
+  /**
+   * The manifest's text, already fetched from `manifestUrl` in this page view (by the page's
+   * prefetch): used instead of fetching it again, with the same size cap and checks.
+   */
+  manifest?: string;
+  /**
+   * Files the page has fetched from this bundle in this page view: taken from the HTTP cache without
+   * asking the server again (`force-cache`: no revalidation round trip); their length and sha256
+   * are still checked, a copy that fails is fetched past every cache, and a retry asks the server.
+   */
+  cached?: readonly string[];
 }
 
 /**
@@ -65,7 +76,7 @@ async function readBody(res: Response, file: string, max: number, limit: string,
  * GETs a file, idempotently, a bounded number of times: network errors, dropped connections,
  * stalls and transient statuses are retried with exponential backoff; 404 and other answers are not.
  */
-async function fetchBytes(url: string, file: string, max: number, limit: string, opts: Required<ReaderOptions>, cache?: RequestCache): Promise<ArrayBuffer> {
+async function fetchBytes(url: string, file: string, max: number, limit: string, opts: Required<Omit<ReaderOptions, 'manifest' | 'cached'>>, cache?: RequestCache): Promise<ArrayBuffer> {
   for (let attempt = 0; ; attempt++) {
     const ctrl = new AbortController();
     let why = '';
@@ -84,7 +95,9 @@ async function fetchBytes(url: string, file: string, max: number, limit: string,
     progress();
     try {
       // `credentials: 'omit'`: the bundle is public static data; never send the store's cookies.
-      const res = await opts.fetch(url, { credentials: 'omit', signal: ctrl.signal, ...(cache && { cache }) });
+      // `force-cache` only for the first attempt: a retry asks the server.
+      const mode = cache === 'force-cache' && attempt > 0 ? undefined : cache;
+      const res = await opts.fetch(url, { credentials: 'omit', signal: ctrl.signal, ...(mode && { cache: mode }) });
       if (res.ok) return await readBody(res, file, max, limit, progress);
       res.body?.cancel().catch(() => {});
       if (!transient(res.status)) throw new BundleError(file, `HTTP ${res.status} from ${url}`);
@@ -111,7 +124,7 @@ function parseJson(bytes: ArrayBuffer, file: string): unknown {
 
 /** Fetches and validates a bundle's manifest; the files themselves load on demand. */
 export async function openBundle(manifestUrl: string, options: ReaderOptions = {}): Promise<Bundle> {
-  const opts: Required<ReaderOptions> = {
+  const opts: Required<Omit<ReaderOptions, 'manifest' | 'cached'>> = {
     fetch: options.fetch ?? ((u, i) => fetch(u, i)),
     retries: options.retries ?? 2,
     retryDelayMs: options.retryDelayMs ?? 300,
@@ -119,8 +132,11 @@ export async function openBundle(manifestUrl: string, options: ReaderOptions = {
     timeoutMs: options.timeoutMs ?? 15_000,
   };
   const base = new URL(manifestUrl, typeof location === 'undefined' ? undefined : location.href).href;
-  const manifest = validateManifest(parseJson(await fetchBytes(base, 'manifest.json', MAX_MANIFEST_BYTES, 'allowed', opts), 'manifest.json'));
+  const given = typeof options.manifest === 'string' ? new TextEncoder().encode(options.manifest) : undefined;
+  const manifestBytes = given && given.byteLength <= MAX_MANIFEST_BYTES ? (given.buffer as ArrayBuffer) : await fetchBytes(base, 'manifest.json', MAX_MANIFEST_BYTES, 'allowed', opts);
+  const manifest = validateManifest(parseJson(manifestBytes, 'manifest.json'));
   const resolve = (path: string) => new URL(path, base).href;
+  const cachedNow = new Set(options.cached ?? []);
   const cache = new Map<string, Promise<unknown>>();
   const cached = <T>(key: string, load: () => Promise<T>) => once(cache, key, load);
 
@@ -135,7 +151,8 @@ export async function openBundle(manifestUrl: string, options: ReaderOptions = {
         const digest = await sha256Hex(bytes);
         return digest === entry.sha256 ? '' : `sha256 is ${digest}, the manifest says ${entry.sha256}`;
       };
-      let bytes = await get().catch((e) => (e instanceof TooLong ? undefined : Promise.reject(e)));
+      // A file the page has just received is taken from the cache as it is: the checksum says whether it is this manifest's.
+      let bytes = await get(cachedNow.has(path) ? 'force-cache' : undefined).catch((e) => (e instanceof TooLong ? undefined : Promise.reject(e)));
       // A cached copy (the browser's or a CDN's) may predate the manifest: one fetch past every cache.
       if (!bytes || (await check(bytes))) bytes = await get('reload');
       const wrong = await check(bytes);

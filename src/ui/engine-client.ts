@@ -1,5 +1,6 @@
 import { releaseProxy, wrap, type Remote } from 'comlink';
 import type { EngineApi } from '../protocol.js';
+import { prefetched } from './prefetch.js';
 
 /** The worker's file name, beside `vitrine.js` in the built `dist/`. */
 const WORKER_FILE = 'vitrine-worker.js';
@@ -130,7 +131,8 @@ export function getEngine(): EngineApi {
     }
   };
   engine = {
-    recommend: (q) => run((r) => r.recommend(q)),
+    // What the page's prefetch has when the query is sent (after the worker has started), not when asked.
+    recommend: (q) => run((r) => r.recommend({ ...prefetched(q.src), ...q })),
     record: (e) =>
       run(
         (r) => r.record(e),

@@ -5,9 +5,14 @@
  * find them in the HTTP cache or join the transfer in flight. On a phone's link this saves the
  * manifest's round trip and overlaps the worker's start with the bundle's bytes.
  *
- * - Only a cache warmer: bodies are read and dropped, never parsed beyond the manifest, never kept.
- *   The worker still fetches, verifies (length, sha256) and reports every failure; here failures
- *   are silent.
+ * - The manifest's text is kept for the page view and handed to the worker with its queries
+ *   (`prefetched`), which checks it as if it had fetched it: that saves the worker a round trip
+ *   (the manifest is typically `no-cache`: asking again means a revalidation) before it can ask
+ *   for anything else.
+ * - Other files only warm the HTTP cache: bodies are read and dropped. The worker is told which
+ *   were asked for in this page view and reads those from the cache as they are (no revalidation
+ *   round trip of its own); it still verifies length and sha256, fetches past the cache what
+ *   fails, and reports every failure; here failures are silent.
  * - Never reads more than the manifest's own cap, or a file's listed length: an endless or lying
  *   response is cancelled, not drained for as long as the store's page is open.
  * - Only the bundle's own static files, as the worker would fetch them: relative paths inside it.
@@ -15,6 +20,21 @@
 import { readCapped } from '../bundle/read-capped.js';
 
 const warmed = new Set<string>();
+/** src → the manifest's text, as received in this page view. */
+const manifests = new Map<string, string>();
+/**
+ * src → the files (paths) this page has asked for in this page view. The HTTP cache serves one
+ * request per entry at a time, so a later request of the worker for the same URL waits for the
+ * page's and gets what it got: this page view's answer, not an older copy.
+ */
+const requested = new Map<string, string[]>();
+
+/**
+ * What this page has of `src`, for the worker's query: the manifest's text if it has come (an OK
+ * answer, within the cap, valid UTF-8), and the files it has asked for — which the worker then
+ * reads from the HTTP cache without a revalidation round trip of its own.
+ */
+export const prefetched = (src: string): { manifest?: string; cached?: string[] } => ({ manifest: manifests.get(src), cached: requested.get(src) });
 /** format.ts MAX_MANIFEST_BYTES, which the worker enforces: imported, it would bring the manifest checks into the page. */
 const MAX_MANIFEST_BYTES = 1024 * 1024;
 
@@ -36,11 +56,15 @@ export function prefetchBundle(src: string): void {
     .then((res) => read(res, MAX_MANIFEST_BYTES))
     .then((bytes) => {
       if (!bytes) return;
-      const m = JSON.parse(new TextDecoder().decode(bytes)) as ManifestView;
+      // Invalid UTF-8 throws here (as in the worker): the worker then fetches it and says what is wrong.
+      const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      manifests.set(src, text);
+      const m = JSON.parse(text) as ManifestView;
       for (const path of [m.items?.file, m.similar?.codes, m.similar?.scales]) {
         const size = typeof path === 'string' ? m.files?.[path]?.bytes : undefined;
         // The manifest check's rule: a listed, relative path inside the bundle, nothing else.
         if (typeof path !== 'string' || typeof size !== 'number' || /^[a-z][a-z0-9+.-]*:|^\/|\\|(^|\/)\.\.(\/|$)/i.test(path)) continue;
+        requested.set(src, [...(requested.get(src) ?? []), path]);
         get(new URL(path, src).href).then((r) => read(r, size), () => {});
       }
     })

@@ -184,10 +184,17 @@ export class VitrineRecsElement extends LitElement {
   private load(): void {
     const generation = ++this.generation;
     this.impressed.clear();
+    // The bundle's first files are fetched as soon as there is a src, before the page names its product.
+    if (this.src && this.isConnected) {
+      try {
+        prefetchBundle(new URL(this.src, document.baseURI).href);
+      } catch {
+        // Not a URL: config() says so.
+      }
+    }
     const config = this.config();
     this.states = new Map(config?.rows.map((r) => [r, { status: 'pending' }]));
     if (!config || !this.isConnected) return;
-    prefetchBundle(config.src);
     let engine: ReturnType<typeof getEngine>;
     try {
       engine = getEngine();

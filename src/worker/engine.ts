@@ -59,6 +59,8 @@ function checkQuery(q: RowQuery): void {
   if (!ROWS.has(q.row)) throw new TypeError(`query: row must be similar, complementary or next, not ${JSON.stringify(q.row)}`);
   if (typeof q.product !== 'string') throw new TypeError('query: product must be a string');
   if (!Number.isInteger(q.limit) || q.limit < 1 || q.limit > MAX_LIMIT) throw new TypeError(`query: limit must be an integer from 1 to ${MAX_LIMIT}`);
+  if (q.manifest !== undefined && typeof q.manifest !== 'string') throw new TypeError('query: manifest must be the manifest\'s text');
+  if (q.cached !== undefined && !(Array.isArray(q.cached) && q.cached.every((p) => typeof p === 'string'))) throw new TypeError('query: cached must be a list of file paths');
 }
 
 /**
@@ -71,9 +73,10 @@ export function createEngine(opts: EngineOptions): EngineApi {
   const imageVectors = new Map<string, Promise<unknown>>();
   const runtime = new Map<string, Promise<{ rt: Runtime; backend: BackendInfo }>>();
 
-  const open = (src: string): Promise<OpenBundle> =>
+  /** What the page has already received of it (only the query that opens the bundle uses it). */
+  const open = (src: string, given: Pick<RowQuery, 'manifest' | 'cached'>): Promise<OpenBundle> =>
     once(bundles, src, async () => {
-      const bundle = await openBundle(src);
+      const bundle = await openBundle(src, given);
       // Items and embeddings in parallel: the similar row needs both, and either may be the larger.
       const primary = bundle.manifest.similar ? bundle.embeddings().catch(() => undefined) : Promise.resolve();
       const items = await bundle.items();
@@ -204,7 +207,7 @@ export function createEngine(opts: EngineOptions): EngineApi {
   return {
     async recommend(q) {
       checkQuery(q);
-      const b = await open(q.src);
+      const b = await open(q.src, q);
       return q.row === 'similar' ? similar(q, b) : q.row === 'complementary' ? complementary(q, b) : next(q, b);
     },
     async record(e) {

@@ -133,7 +133,8 @@ test('widget and bundle on a CDN: 20 views in a single-page app send nothing els
   let toCdn = 0;
   for (const r of requests.filter((r) => r.url().startsWith(cdn.url))) {
     const referer = (await r.allHeaders()).referer;
-    if (referer !== undefined && !referer.startsWith(cdn.url)) expect(referer).toBe(`${shopOrigin}/`);
+    // Empty: a read the worker served from the HTTP cache (nothing was sent at all).
+    if (referer !== undefined && referer !== '' && !referer.startsWith(cdn.url)) expect(referer, r.url()).toBe(`${shopOrigin}/`);
     toCdn++;
   }
   expect(toCdn).toBeGreaterThan(views.length);

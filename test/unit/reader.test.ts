@@ -143,4 +143,43 @@ describe('openBundle and caches', () => {
     expect((await b.embeddings()).scales).toHaveLength(1000);
     expect(modes).toEqual([undefined, 'reload']);
   });
+
+  it('reads a file the page has just received from the cache as it is; a retry, or a copy that fails its checksum, asks the server', async () => {
+    const seen: [string, RequestCache | undefined][] = [];
+    let failFirst = true;
+    const real = (u: string, i?: RequestInit) => fetch(u, i);
+    const b = await openBundle(new URL('/models/demo/manifest.json', server.url).href, {
+      cached: ['items.json', 'embeddings.i8'],
+      retryDelayMs: 1,
+      fetch: async (u, i) => {
+        const name = u.slice(u.lastIndexOf('/') + 1);
+        seen.push([name, i?.cache]);
+        if (name === 'items.json' && failFirst) return (failFirst = false), new Response('busy', { status: 503 });
+        // The cache's copy of the embeddings is an older bundle's.
+        if (name === 'embeddings.i8' && i?.cache === 'force-cache') return new Response(new Uint8Array(64000).fill(1));
+        return real(u, i);
+      },
+    });
+    expect(await b.items()).toHaveLength(1000);
+    expect((await b.embeddings()).codes).toHaveLength(64_000);
+    expect(seen).toEqual([
+      ['manifest.json', undefined],
+      ['items.json', 'force-cache'],
+      ['items.json', undefined],
+      ['embeddings.i8', 'force-cache'],
+      ['embeddings.i8', 'reload'],
+    ]);
+  });
+
+  it('takes the manifest the page already has, checked like a fetched one, and does not fetch it', async () => {
+    const asked: string[] = [];
+    const url = new URL('/models/demo/manifest.json', server.url).href;
+    const fetchLogged = (u: string, i?: RequestInit) => (asked.push(u.slice(u.lastIndexOf('/') + 1)), fetch(u, i));
+    const b = await openBundle(url, { manifest: readFileSync('models/demo/manifest.json', 'utf8'), fetch: fetchLogged });
+    expect(await b.items()).toHaveLength(1000);
+    expect(asked).toEqual(['items.json']);
+    await expect(openBundle(url, { manifest: '{"format":"vitrine-bundle"', fetch: fetchLogged })).rejects.toThrow(/^bundle file manifest\.json: is not valid JSON/);
+    await expect(openBundle(url, { manifest: '{"format":"vitrine-bundle","version":99}', fetch: fetchLogged })).rejects.toThrow(/^bundle file manifest\.json: /);
+    expect(asked).toEqual(['items.json']);
+  });
 });

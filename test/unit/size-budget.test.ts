@@ -25,4 +25,9 @@ describe('size budget', () => {
     expect(total, sizes.map((s) => `${s.f}: ${s.gzip} B`).join(', ')).toBeLessThanOrEqual(BUDGET_GZIP);
     expect(files.size).toBeGreaterThanOrEqual(2);
   });
+
+  it('the page loads one file before the element is defined: vitrine.js imports no chunk statically', () => {
+    // A static import is one more round trip (≈ 150 ms on a phone) before the widget can start its worker.
+    expect([...staticGraph(join(DIST, 'vitrine.js'))]).toEqual([join(DIST, 'vitrine.js')]);
+  });
 });
