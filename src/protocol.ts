@@ -86,6 +86,12 @@ export interface HistoryEvent {
   at: number;
 }
 
+/**
+ * The key of the one message a worker posts by itself (see `worker.ts`): the name of a Web Lock it
+ * holds until it is gone, or `null` where it has none.
+ */
+export const LIFELINE = 'vitrine-lifeline';
+
 /** The worker's API, exposed with comlink. Plain data in, plain data out; failures are named Errors. */
 export interface EngineApi {
   recommend(query: RowQuery): Promise<RowResult>;

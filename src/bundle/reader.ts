@@ -33,6 +33,9 @@ export interface ReaderOptions {
   cached?: readonly string[];
 }
 
+/** How files are fetched: every option but what the page already has. */
+type Retrying = Required<Omit<ReaderOptions, 'manifest' | 'cached'>>;
+
 /**
  * A bundle opened from its manifest URL. Files are fetched on first use, checked against the
  * manifest's length and sha256, parsed and validated once; later calls share the result.
@@ -76,7 +79,7 @@ async function readBody(res: Response, file: string, max: number, limit: string,
  * GETs a file, idempotently, a bounded number of times: network errors, dropped connections,
  * stalls and transient statuses are retried with exponential backoff; 404 and other answers are not.
  */
-async function fetchBytes(url: string, file: string, max: number, limit: string, opts: Required<Omit<ReaderOptions, 'manifest' | 'cached'>>, cache?: RequestCache): Promise<ArrayBuffer> {
+async function fetchBytes(url: string, file: string, max: number, limit: string, opts: Retrying, cache?: RequestCache): Promise<ArrayBuffer> {
   for (let attempt = 0; ; attempt++) {
     const ctrl = new AbortController();
     let why = '';
@@ -124,7 +127,7 @@ function parseJson(bytes: ArrayBuffer, file: string): unknown {
 
 /** Fetches and validates a bundle's manifest; the files themselves load on demand. */
 export async function openBundle(manifestUrl: string, options: ReaderOptions = {}): Promise<Bundle> {
-  const opts: Required<Omit<ReaderOptions, 'manifest' | 'cached'>> = {
+  const opts: Retrying = {
     fetch: options.fetch ?? ((u, i) => fetch(u, i)),
     retries: options.retries ?? 2,
     retryDelayMs: options.retryDelayMs ?? 300,

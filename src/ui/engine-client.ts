@@ -1,5 +1,5 @@
 import { releaseProxy, wrap, type Remote } from 'comlink';
-import type { EngineApi } from '../protocol.js';
+import { LIFELINE, type EngineApi } from '../protocol.js';
 import { prefetched } from './prefetch.js';
 
 /** The worker's file name, beside `vitrine.js` in the built `dist/`. */
@@ -33,9 +33,6 @@ interface Live {
   gone: Promise<never>;
   dead?: Error;
 }
-
-/** What a worker posts once (see `worker.ts`): the name of a Web Lock it holds until it is gone, or `null`. */
-const LIFELINE = 'vitrine-lifeline';
 
 /**
  * Starts a worker and waits for its first answer; tries the next way to start it if that fails.

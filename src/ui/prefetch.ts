@@ -20,21 +20,19 @@
 import { readCapped } from '../bundle/read-capped.js';
 
 const warmed = new Set<string>();
-/** src → the manifest's text, as received in this page view. */
-const manifests = new Map<string, string>();
 /**
- * src → the files (paths) this page has asked for in this page view. The HTTP cache serves one
- * request per entry at a time, so a later request of the worker for the same URL waits for the
- * page's and gets what it got: this page view's answer, not an older copy.
+ * src → what this page view has of it: the manifest's text, and the files (paths) asked for. The
+ * HTTP cache serves one request per entry at a time, so a later request of the worker for the same
+ * URL waits for the page's and gets what it got: this page view's answer, not an older copy.
  */
-const requested = new Map<string, string[]>();
+const got = new Map<string, { manifest: string; cached: string[] }>();
 
 /**
  * What this page has of `src`, for the worker's query: the manifest's text if it has come (an OK
  * answer, within the cap, valid UTF-8), and the files it has asked for — which the worker then
  * reads from the HTTP cache without a revalidation round trip of its own.
  */
-export const prefetched = (src: string): { manifest?: string; cached?: string[] } => ({ manifest: manifests.get(src), cached: requested.get(src) });
+export const prefetched = (src: string): { manifest?: string; cached?: string[] } => got.get(src) ?? {};
 /** format.ts MAX_MANIFEST_BYTES, which the worker enforces: imported, it would bring the manifest checks into the page. */
 const MAX_MANIFEST_BYTES = 1024 * 1024;
 
@@ -58,13 +56,14 @@ export function prefetchBundle(src: string): void {
       if (!bytes) return;
       // Invalid UTF-8 throws here (as in the worker): the worker then fetches it and says what is wrong.
       const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-      manifests.set(src, text);
+      const cached: string[] = [];
+      got.set(src, { manifest: text, cached });
       const m = JSON.parse(text) as ManifestView;
       for (const path of [m.items?.file, m.similar?.codes, m.similar?.scales]) {
         const size = typeof path === 'string' ? m.files?.[path]?.bytes : undefined;
         // The manifest check's rule: a listed, relative path inside the bundle, nothing else.
         if (typeof path !== 'string' || typeof size !== 'number' || /^[a-z][a-z0-9+.-]*:|^\/|\\|(^|\/)\.\.(\/|$)/i.test(path)) continue;
-        requested.set(src, [...(requested.get(src) ?? []), path]);
+        cached.push(path);
         get(new URL(path, src).href).then((r) => read(r, size), () => {});
       }
     })

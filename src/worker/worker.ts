@@ -4,6 +4,7 @@
  * widget's origin (a CDN, say) even when the worker was started from a same-origin blob shim.
  */
 import { expose } from 'comlink';
+import { LIFELINE } from '../protocol.js';
 import { createEngine } from './engine.js';
 
 expose(createEngine({ assetBase: import.meta.url.replace(/[^/]*$/, '') }));
@@ -18,7 +19,6 @@ expose(createEngine({ assetBase: import.meta.url.replace(/[^/]*$/, '') }));
  * or where they are refused (site data blocked: "The request was denied"), the message says `null`:
  * no lifeline, and no error.
  */
-const LIFELINE = 'vitrine-lifeline';
 const name = `vitrine-worker-${Math.random().toString(36).slice(2)}`;
 if (navigator.locks) {
   navigator.locks

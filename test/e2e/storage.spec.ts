@@ -44,11 +44,11 @@ const stored = (page: Page): Promise<string[] | null> =>
     });
   });
 
-/** The widget's console messages (the worker's are reported on the page too). */
-function vitrineMessages(page: Page): string[] {
-  const seen: string[] = [];
-  page.on('console', (m) => m.text().startsWith('[vitrine]') && seen.push(m.text()));
-  return seen;
+/** What a store would see from here on: uncaught errors, and the widget's console messages (the worker's are reported on the page too). */
+function watched(page: Page): { errors: string[]; messages: string[] } {
+  const messages: string[] = [];
+  page.on('console', (m) => m.text().startsWith('[vitrine]') && messages.push(m.text()));
+  return { errors: watchErrors(page), messages };
 }
 
 /** Runs `code` in the worker before the widget's own code: breaks IndexedDB in the worker's scope only. */
@@ -81,8 +81,7 @@ test.describe('IndexedDB unavailable: history falls back to memory for the page,
     const context = await playwright.chromium.launchPersistentContext(profile, { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' });
     try {
       const page = context.pages()[0] ?? (await context.newPage());
-      const errors = watchErrors(page);
-      const messages = vitrineMessages(page);
+      const { errors, messages } = watched(page);
       await page.goto(`${store.url}product.html?id=VT0001`);
       const denied = () => new Promise((resolve) => Object.assign(indexedDB.open('probe'), { onsuccess: () => resolve('allowed'), onerror: () => resolve('denied') }));
       expect(await page.evaluate(denied)).toBe('denied');
@@ -109,8 +108,7 @@ test.describe('IndexedDB unavailable: history falls back to memory for the page,
   for (const [name, code] of broken) {
     test(name, async ({ page, context, startServer }) => {
       const server = await startServer({ roots: ROOTS });
-      const errors = watchErrors(page);
-      const messages = vitrineMessages(page);
+      const { errors, messages } = watched(page);
       await breakWorkerIdb(context, code);
       await page.goto(server.url);
       await expectMemoryFallback(page, messages, errors);
@@ -119,8 +117,7 @@ test.describe('IndexedDB unavailable: history falls back to memory for the page,
 
   test('the database already has a newer schema (another tab upgraded it): VersionError', async ({ page, startServer }) => {
     const server = await startServer({ roots: ROOTS });
-    const errors = watchErrors(page);
-    const messages = vitrineMessages(page);
+    const { errors, messages } = watched(page);
     await page.goto(server.url);
     await page.evaluate(
       () =>
@@ -141,8 +138,7 @@ test.describe('storage full', () => {
   test('a real quota (set through the DevTools protocol): the oldest events are evicted to make room, never the newest', async ({ page, context, startServer }) => {
     const server = await startServer({ roots: ROOTS });
     const origin = new URL(server.url).origin;
-    const errors = watchErrors(page);
-    const messages = vitrineMessages(page);
+    const { errors, messages } = watched(page);
     await page.goto(server.url);
     // Set before the database opens (Chromium reads an open database's quota once, then notices a
     // full disk late). An empty database takes ~72 KB, each event ~250 bytes: storage fills up
@@ -166,8 +162,7 @@ test.describe('storage full', () => {
 
   test('no room can be made (every add refused): the events move to memory with the new one, nothing lost', async ({ page, context, startServer }) => {
     const server = await startServer({ roots: ROOTS });
-    const errors = watchErrors(page);
-    const messages = vitrineMessages(page);
+    const { errors, messages } = watched(page);
     // A disk that is full whatever is deleted: after 20 events every add fails as Chromium's do.
     await breakWorkerIdb(
       context,
@@ -192,8 +187,7 @@ test.describe('storage full', () => {
 
 test('another tab upgrades the database: it is not blocked, and this page keeps its history in memory', async ({ page, context, startServer }) => {
   const server = await startServer({ roots: ROOTS });
-  const errors = watchErrors(page);
-  const messages = vitrineMessages(page);
+  const { errors, messages } = watched(page);
   await page.goto(server.url);
   await record(page, ['OLD1', 'OLD2']);
   // The widget's worker holds the database open now.
@@ -224,8 +218,7 @@ test('another tab upgrades the database: it is not blocked, and this page keeps 
 test.describe('the database is deleted underneath: history goes on in IndexedDB', () => {
   test('by indexedDB.deleteDatabase() on the page (not blocked by the widget)', async ({ page, startServer }) => {
     const server = await startServer({ roots: ROOTS });
-    const errors = watchErrors(page);
-    const messages = vitrineMessages(page);
+    const { errors, messages } = watched(page);
     await page.goto(server.url);
     await record(page, ['GONE1', 'GONE2']);
     const deleted = await page.evaluate(
@@ -247,8 +240,7 @@ test.describe('the database is deleted underneath: history goes on in IndexedDB'
 
   test('by the browser clearing the site’s storage (connection closed underneath)', async ({ page, context, startServer }) => {
     const server = await startServer({ roots: ROOTS });
-    const errors = watchErrors(page);
-    const messages = vitrineMessages(page);
+    const { errors, messages } = watched(page);
     await page.goto(server.url);
     await record(page, ['GONE1', 'GONE2']);
     const cdp = await context.newCDPSession(page);
