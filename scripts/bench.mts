@@ -5,12 +5,12 @@
  * Prints a table, writes test/bench/RESULTS.md and, with --json FILE, the figures as JSON.
  * Benchmarks never fail on a number.
  *
- *   npm run bench [-- --quick] [--runs N] [--json FILE] [--out DIR] [--only ttfr,knn,models,memory,builder]
+ *   npm run bench [-- --quick] [--runs N] [--json FILE] [--out DIR] [--only ttfr,knn,models,next,memory,builder]
  *
  * 1. time to first row (cold and warm cache; on localhost and on a throttled "slow 4G" link) vs the
  *    bare fetch of the bytes it needs; 2. similar-items search at 10k/100k/1M vs a float32 scan;
  * 3. model inference per TF.js backend in a worker, and the backend Vitrine picks vs the fastest;
- * 4. payload; 5. long tasks during load and a row refresh; 6. page and worker memory, demo and a
+ * 3b. the next row's query in a worker (session-kNN, rules, the GRU where chosen) and its bytes; 4. payload; 5. long tasks during load and a row refresh; 6. page and worker memory, demo and a
  * 100k bundle; 7. builder images/second per Node backend.
  */
 import { execFileSync } from 'node:child_process';
@@ -24,6 +24,7 @@ import { build } from 'esbuild';
 import { staticGraph } from './js-graph.js';
 import { DEMO_ROOTS, serve, type Served } from './serve.js';
 import { writeBigBundle } from '../test/bench/big-bundle.js';
+import type { NextTimes } from '../test/bench/next-worker.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, runs: { type: 'string' }, json: { type: 'string' }, out: { type: 'string' }, only: { type: 'string' } } });
 const quick = values.quick ?? false;
@@ -143,11 +144,11 @@ interface ModelTimes {
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'vitrine-bench-'));
   writeFileSync(join(dir, 'blank.html'), '<!doctype html><meta charset="utf-8"><title>bench</title>\n');
-  for (const name of ['knn-worker', 'model-worker']) {
+  for (const name of ['knn-worker', 'model-worker', 'next-worker']) {
     await build({ entryPoints: [`test/bench/${name}.ts`], outfile: join(dir, `${name}.js`), bundle: true, format: 'iife', target: 'es2022', minify: true, logLevel: 'error', define: { 'process.env.NODE_ENV': '"production"' } });
   }
   const BIG = 100_000;
-  if (doing('memory')) {
+  if (doing('memory') || doing('next')) {
     writeBigBundle(join(dir, 'big'), BIG);
     writeFileSync(join(dir, 'big.html'), `<!doctype html><meta charset="utf-8"><title>100k</title><script type="module" src="/dist/vitrine.js"></script>\n<vitrine-recs src="/bench/big/manifest.json" product="P0000042"></vitrine-recs>\n`);
   }
@@ -173,6 +174,7 @@ async function main() {
     if (doing('memory')) await memory(browser, store);
     if (doing('knn')) await knn(browser, store, manifest.dims, json);
     if (doing('models')) await models(browser, store, plain, json);
+    if (doing('next')) await nextRow(browser, store, BIG, json);
   } finally {
     await browser.close();
     await store.close();
@@ -464,6 +466,44 @@ async function models(browser: Browser, store: Served, plain: Served, json: Reco
     fig({ key: 'chosen_vs_best_next', what: `next-view query: Vitrine's backend (${auto.t.backend}) vs the fastest (${bestNext.label})`, value: median(auto.t.next), unit: 'ms', baseline: { what: `fastest (${bestNext.label})`, value: median(bestNext.t.next) }, ratio: median(auto.t.next) / median(bestNext.t.next) });
   } else {
     fig({ key: 'chosen_vs_best', what: 'the backend Vitrine picks vs the fastest measured (a worker failed; see above)', value: null, unit: '' });
+  }
+}
+
+/**
+ * What the demo's next-view files weighed on main before the session-kNN scorer (the GRU and the
+ * "often viewed next" lists, commit b6a3403): the row's files must not grow.
+ */
+const PREVIOUS_NEXT_BYTES = 143_248 + 1_000 + 127_924;
+
+/**
+ * 3b. The "Next for you" row's query in a worker, as the widget computes it (session sample, the GRU
+ * where the bundle's method uses it, the blend and the row's top 12): the demo bundle, and a synthetic
+ * 100k-product bundle's V-SKNN over a 67k-session sample. Sessions of one view and of five.
+ */
+async function nextRow(browser: Browser, store: Served, big: number, json: Record<string, Record<string, number | null>>) {
+  const page = await browser.newPage();
+  await page.goto(`${store.url}bench/blank.html`);
+  const res = await runWorker<{ results: NextTimes[] }>(page, '/bench/next-worker.js', { bundles: [`${store.url}models/demo/manifest.json`, `${store.url}bench/big/manifest.json`], wasmBase: `${store.url}dist/`, queries: quick ? 30 : 200 }, 590_000);
+  await page.close();
+  if (res.error) {
+    process.stderr.write(`next: ${res.error}\n`);
+    return;
+  }
+  for (const r of res.results) {
+    const label = r.items >= big ? '100k' : 'demo';
+    const [one, five] = [median(r.ms['1'] ?? []), median(r.ms['5'] ?? [])];
+    fig({
+      key: `next_query_${label}`, value: Math.max(one, five), unit: 'ms', target: '≤ 5', met: Math.max(one, five) <= 5,
+      what: `next-row query in a worker, ${r.items.toLocaleString('en')} products, ${r.method}: a session of one view ${fmt(one)} ms (p95 ${fmt(p95(r.ms['1'] ?? []))}), of five ${fmt(five)} ms (p95 ${fmt(p95(r.ms['5'] ?? []))}); files read and indexed in ${fmt(r.loadMs)} ms`,
+    });
+    json.ratios![`next_query_${label}_ms`] = Math.max(one, five);
+    if (label === 'demo') {
+      fig({
+        key: 'next_bytes_demo', value: r.bytes, unit: 'B', baseline: { what: 'the GRU and next-after lists it replaced', value: PREVIOUS_NEXT_BYTES }, ratio: r.bytes / PREVIOUS_NEXT_BYTES, target: '≤ 1', met: r.bytes <= PREVIOUS_NEXT_BYTES,
+        what: `the demo bundle's next-view files (session sample${r.method.includes('model') ? ' and the GRU its method blends in' : ''}) vs what the row shipped before (GRU + "often viewed next" lists)`,
+      });
+      json.bytes!.next_demo = r.bytes;
+    }
   }
 }
 

@@ -1,30 +1,43 @@
 import { readFile } from 'node:fs/promises';
-import { FrozenLists, Grouper, ListSet } from './grouping.js';
+import { type FrozenLists, Grouper, ListSet } from './grouping.js';
 import { Problems, UserError } from './problems.js';
 import { findColumns, openTable, type ColumnSpec } from './table.js';
+import { parseTimestamp } from './events.js';
 
 /** Default column names of a purchase log: one row per order line. */
 export const BASKET_COLUMNS = {
   order: ['order_id', 'order', 'transaction_id', 'transaction', 'basket_id', 'invoice'],
   item: ['product_id', 'item_id', 'product', 'item', 'sku'],
+  time: ['timestamp', 'time', 'ts', 'order_time', 'order_date', 'date'],
 };
 
 export interface PositivesOptions {
   index: ReadonlyMap<string, number>;
   problems: Problems;
+  /**
+   * Give an unknown product id the next free index (in `index`, which must then be a Map) instead
+   * of skipping its lines: for logs read without a catalog (the evaluation).
+   */
+  addUnknown?: boolean;
+}
+
+/** A purchase log's baskets, in time order when the log has a time column (else in file order). */
+export interface BasketLog {
+  baskets: FrozenLists;
+  timed: boolean;
 }
 
 /**
- * Streams a purchase log (CSV/TSV, `order_id, product_id` per line) into baskets of two or more
- * distinct products. Lines naming unknown products are skipped and reported.
+ * Streams a purchase log (CSV/TSV, `order_id, product_id[, timestamp]` per line) into baskets of
+ * two or more distinct products. Lines naming unknown products are skipped and reported.
  */
-export async function readBaskets(path: string, opts: PositivesOptions & { columns?: ColumnSpec }): Promise<FrozenLists> {
+export async function readBaskets(path: string, opts: PositivesOptions & { columns?: ColumnSpec }): Promise<BasketLog> {
   const table = await openTable(path);
   const col = findColumns(table.header, path, BASKET_COLUMNS, opts.columns ?? {}, ['order', 'item'], '--baskets-columns');
-  const baskets = new ListSet();
-  const groups = new Grouper<number>((_order, items) => {
-    const distinct = [...new Set(items)].sort((a, b) => a - b);
-    if (distinct.length > 1) baskets.add(distinct);
+  const closed: { items: number[]; time: number }[] = [];
+  const groups = new Grouper<{ item: number; time: number }>((_order, lines) => {
+    const distinct = [...new Set(lines.map((l) => l.item))].sort((a, b) => a - b);
+    if (distinct.length > 1) closed.push({ items: distinct, time: Math.min(...lines.map((l) => l.time)) });
   });
   const width = table.header.length;
   for await (const row of table.rows) {
@@ -34,15 +47,31 @@ export async function readBaskets(path: string, opts: PositivesOptions & { colum
       continue;
     }
     const id = row.fields[col.item!]!.trim();
-    const item = opts.index.get(id);
+    let item = opts.index.get(id);
+    if (item === undefined && opts.addUnknown && id) {
+      item = opts.index.size;
+      (opts.index as Map<string, number>).set(id, item);
+    }
     if (item === undefined) {
       opts.problems.skip('basket lines naming products not in the catalog', place, `unknown product ${JSON.stringify(id.slice(0, 80))}`);
       continue;
     }
-    groups.group(row.fields[col.order!]!.trim()).push(item);
+    let time = row.line; // file order, when the log has no time column
+    if (col.time !== undefined) {
+      const t = parseTimestamp(row.fields[col.time]!);
+      if (t === undefined) {
+        opts.problems.skip('basket lines with an unreadable timestamp', place, `timestamp ${JSON.stringify(row.fields[col.time]!.slice(0, 40))} is not Unix seconds/milliseconds or ISO 8601`);
+        continue;
+      }
+      time = t;
+    }
+    groups.group(row.fields[col.order!]!.trim()).push({ item, time });
   }
   groups.finish();
-  return baskets.finish();
+  closed.sort((a, b) => a.time - b.time);
+  const baskets = new ListSet();
+  for (const b of closed) baskets.add(b.items);
+  return { baskets: baskets.finish(), timed: col.time !== undefined };
 }
 
 /** An outfit entry's product id: a string, or an object with `id`/`item_id`/`product_id`. */

@@ -1,18 +1,19 @@
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
-import type { BundleItem, Manifest, ModelRef } from '../bundle/format.js';
+import type { BundleItem, Manifest, ModelRef, Validation } from '../bundle/format.js';
 import { BundleWriter } from '../bundle/writer.js';
-import { cooccurrenceTopK, nextAfterTopK, type CooccurrenceScore, type TopKLists } from '../recommend/cooccurrence.js';
+import { encodeLists } from '../recommend/goes-with.js';
 import { normalizeRows } from '../model/image-embedder.js';
 import { saveLayers } from '../model/model-io.js';
-import { encodeNextView } from '../model/next-view.js';
 import { quantizeInt8, searchFloat32, searchInt8, unitScales } from '../recommend/knn.js';
 import { SESSION_GAP_MS } from '../recommend/sessions.js';
 import { readBaskets, readOutfits } from './baskets.js';
 import { readCatalog, type CatalogItem } from './catalog.js';
 import { embedImages, progressBar } from './embed-images.js';
-import { readSessions } from './events.js';
+import { readSessions, type SessionData } from './events.js';
+import { buildGoesWith, type GoesWithChoice } from './choose-goes-with.js';
+import { buildNextView, type NextViewChoice } from './choose-next.js';
 import { FrozenLists } from './grouping.js';
 import { DEFAULT_IMAGE_MODEL, loadImageModel } from './image-model.js';
 import { isUrl, type ThumbnailOptions } from './images.js';
@@ -21,11 +22,8 @@ import { Problems, UserError } from './problems.js';
 import type { ColumnSpec } from './table.js';
 import { applyRows, trainProjectionHead } from './train-head.js';
 import { lintCategories, lintCsv } from './lint.js';
-import { countParams, NEXT_VIEW_MAX_LENGTH, trainNextView } from './train-next.js';
-import { createRng } from '../recommend/rng.js';
 import { trainPairModel, type TrainedPair } from './train-pair.js';
 import { titleBuckets } from '../recommend/text.js';
-import { topIndices } from '../recommend/select.js';
 
 export interface BundleOptions {
   catalog: string;
@@ -51,12 +49,10 @@ export interface BundleOptions {
   thumbnails?: 'auto' | 'all' | 'none';
   thumbnailSize?: number;
   thumbnailFormat?: 'webp' | 'jpeg';
-  /** Goes-with scoring (default llr). */
-  score?: CooccurrenceScore;
   minSupport?: number;
-  /** Length of each stored top-k list (default 20). */
+  /** Length of each stored goes-with list (default 20). */
   k?: number;
-  /** Next-view model training epochs (default 6). */
+  /** GRU training epochs at most (default 20; early stopping on held-back sessions usually ends sooner). */
   epochs?: number;
   seed?: number;
   cacheDir?: string;
@@ -89,45 +85,26 @@ export interface BuildReport {
   oneHotParams: number;
   warnings: string[];
   seconds: Record<string, number>;
+  /** What validation chose for each row, with its table. */
+  goesWith: GoesWithChoice;
+  nextView?: NextViewChoice;
 }
 
-/** Most candidates the pair model scores for one product's goes-with list (see `fillGoesWith`). */
-const PAIR_POOL = 2048;
-
-/**
- * Fills goes-with lists shorter than `k` with the pair model's best picks among in-stock products
- * of another category, not already listed; returns how many lists it added to. Scoring every
- * product against every other is quadratic (measured: 200 s of a 10k-product build), so a pool
- * over PAIR_POOL is cut to a seeded sample: the picks come from fewer products, the build stays linear.
- */
-export function fillGoesWith(lists: TopKLists, pair: TrainedPair, k: number, inStock: readonly boolean[], accept: (a: number, b: number) => boolean, seed: number): number {
-  let filled = 0;
-  const rng = createRng(seed ^ 0x5eed);
-  const stocked = inStock.flatMap((ok, j) => (ok ? [j] : []));
-  lists.forEach((list, i) => {
-    if (list.length >= k) return;
-    const pool = Int32Array.from(stocked.filter((j) => j !== i && accept(i, j)));
-    const n = Math.min(pool.length, PAIR_POOL);
-    // A partial Fisher–Yates shuffle picks the sample (only when the pool is over the cap).
-    if (pool.length > n) {
-      for (let a = 0; a < n; a++) {
-        const b = a + rng.int(pool.length - a);
-        [pool[a], pool[b]] = [pool[b]!, pool[a]!];
-      }
-    }
-    const candidates = pool.subarray(0, n);
-    const scores = pair.scoreAgainst(i, candidates);
-    const listed = new Set(list.map(([j]) => j));
-    const picks = topIndices(scores, k - list.length, new Set(Array.from(candidates).flatMap((j, c) => (listed.has(j) ? [c] : []))));
-    for (const p of picks) list.push([candidates[p.index]!, p.score]);
-    if (picks.length) filled++;
-  });
-  return filled;
+/** A row's choice as the manifest records it (absent when there was too little to validate on). */
+function validationOf(c: GoesWithChoice | NextViewChoice): { validation?: Validation } {
+  return c.validation ? { validation: { metric: c.metric, score: c.validation.score, lo: c.validation.lo, hi: c.validation.hi, queries: c.validation.queries, reason: c.reason } } : {};
 }
+
+/** A log's sessions in time order (by their first event). */
+function timeOrder(data: SessionData | undefined): Int32Array[] {
+  if (!data) return [];
+  const order = Array.from(data.starts.keys()).sort((a, b) => data.starts[a]! - data.starts[b]! || a - b);
+  return order.map((i) => data.sessions.get(i));
+}
+
 /** Hash buckets for title words in the pair model. */
 export const PAIR_BUCKETS = 1024;
 
-const round = (lists: [number, number][][]) => lists.map((l) => l.map(([i, s]) => [i, Math.round(s * 1000) / 1000] as [number, number]));
 
 /** Recall@10 of int8 search against exact float32, and same-label precision@10 (float32), over up to `sample` queries. */
 export function measureEmbeddings(m: Float32Array, dims: number, labels: (number | undefined)[] | undefined, sample = 500) {
@@ -235,7 +212,7 @@ export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
   const sessionData = opts.events
     ? await readSessions(opts.events, { index, columns: opts.eventsColumns, gapMs: (opts.sessionGapMinutes ?? SESSION_GAP_MS / 60_000) * 60_000, problems })
     : undefined;
-  const basketLists = opts.baskets ? await readBaskets(opts.baskets, { index, columns: opts.basketsColumns, problems }) : undefined;
+  const basketLists = opts.baskets ? (await readBaskets(opts.baskets, { index, columns: opts.basketsColumns, problems })).baskets : undefined;
   const outfitLists = opts.outfits ? await readOutfits(opts.outfits, { index, problems }) : undefined;
   const sessions = sessionData?.sessions ?? FrozenLists.of([]);
   const positives = [basketLists, outfitLists, sessionData?.baskets].filter((x): x is FrozenLists => !!x && x.count > 0);
@@ -245,18 +222,12 @@ export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
   if (outfitLists) log(`outfits: ${outfitLists.count}`);
   lap('events');
 
-  // 5. Goes with: co-occurrence in baskets and outfits (co-views when there are none), other categories only.
+  // 5. Goes with: co-occurrence in baskets and outfits (co-views when there are none), other
+  // categories only, scored as the store's held-back baskets say; short lists filled. The pair
+  // model (seed §3) learns "goes with" from the same baskets, for products with no history.
   const k = opts.k ?? 20;
-  const score = opts.score ?? 'llr';
   const otherCategory = (a: number, b: number) => !items[a]!.category || items[a]!.category !== items[b]!.category;
-  const transactions = positiveCount ? positives.flatMap((p) => [...p]) : [...sessions];
-  const complementary = cooccurrenceTopK(transactions, items.length, { k, score, minSupport: opts.minSupport ?? (positiveCount ? 1 : 2), accept: otherCategory });
-  const nextAfter = nextAfterTopK(sessions, items.length, k);
-  log(`goes with: ${score} over ${positiveCount ? `${positiveCount} baskets/outfits` : `${sessions.count} sessions (no baskets or outfits given)`}; ${complementary.filter((l) => l.length).length} products have a list`);
-  lap('cooccurrence');
-
-  // 5b. The pair model (seed §3): learns "goes with" from baskets and outfits, and fills the lists
-  // of products with little or no co-occurrence (cold start) with its best other-category picks.
+  const sources = positiveCount ? positives.map((p) => [...p]) : [timeOrder(sessionData)];
   let pair: TrainedPair | undefined;
   if (positiveCount) {
     pair = await trainPairModel(
@@ -264,28 +235,28 @@ export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
         visual: embeddings, visualDims: dims,
         categories: Int32Array.from(labels, (l) => (l === undefined ? 0 : l + 1)), categoryCount: categories.length,
         words: items.map((it) => titleBuckets(it.title, it.brand, PAIR_BUCKETS, it.attributes)),
-        positives: transactions,
+        positives: sources.flat(),
         accept: otherCategory,
       },
       { buckets: PAIR_BUCKETS, seed, onEpoch: (e, loss) => progress && log(`pair model: epoch ${e + 1} loss ${loss.toFixed(3)}`) },
     );
-    const filled = fillGoesWith(complementary, pair, k, items.map((it) => it.inStock), otherCategory, seed);
-    log(`pair model: ${pair.pairs} positive pairs; held-out AUC ${pair.auc.toFixed(3)} against random and same-category products; filled ${filled} short goes-with lists`);
+    log(`pair model: ${pair.pairs} positive pairs; AUC ${pair.auc.toFixed(3)} on held-out baskets against pairs never bought together (popularity alone: ${pair.popularityAuc.toFixed(3)})`);
   }
   lap('pair-model');
+  const goesWith = buildGoesWith(sources, items.length, {
+    seed, k, minSupport: opts.minSupport ?? (positiveCount ? 1 : 2), accept: otherCategory, pair, inStock: (i) => items[i]!.inStock, log,
+  });
+  log(`goes with: ${positiveCount ? `${positiveCount} baskets/outfits` : `${sessions.count} sessions (no baskets or outfits given)`}; ${goesWith.lists.filter((l) => l.length).length} products have a list; ${goesWith.filled.neighbours} filled from their neighbourhood, ${goesWith.filled.pairModel} by the pair model`);
+  lap('goes-with');
 
-  // 6. Next-view model, its item table started from the visual embeddings.
-  const maxLength = NEXT_VIEW_MAX_LENGTH;
-  const trainable = [...sessions].filter((s) => s.length > 1);
-  const nextModel = trainable.length
-    ? await trainNextView(trainable, items.length, {
-        maxLength, seed, dims, epochs: opts.epochs, init: embeddings,
-        onEpoch: (e, loss) => log(`next-view model: epoch ${e + 1} loss ${loss.toFixed(3)}`),
-      })
+  // 6. Next view: the scorer chosen on held-back sessions, the session sample, the GRU where chosen.
+  const nextView = sessions.count
+    ? await buildNextView(timeOrder(sessionData), items.length, { seed, dims, init: embeddings, maxEpochs: opts.epochs, log })
     : undefined;
   const oneHotParams = 4 * items.length * items.length + 3 * items.length;
-  const nextViewParams = nextModel && countParams(nextModel);
-  if (nextViewParams) log(`next-view model: ${nextViewParams.toLocaleString('en')} parameters; seed §1's one-hot network would need ${oneHotParams.toLocaleString('en')}`);
+  if (nextView) {
+    log(`next view: ${nextView.sample.sessions} sessions (${nextView.sample.views} views) in the sample, ${(nextView.sessions.length / 1024).toFixed(1)} KB${nextView.model ? `; GRU ${nextView.model.params.toLocaleString('en')} parameters` : ''}; seed §1's one-hot network would need ${oneHotParams.toLocaleString('en')} parameters`);
+  }
   lap('next-view');
 
   // 7. Write the bundle next to its destination, then move it into place.
@@ -343,14 +314,19 @@ export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
         ...(model.spec.range[0] !== 0 || model.spec.range[1] !== 1 ? { inputRange: [model.spec.range[0], model.spec.range[1]] } : {}),
       },
       complementary: {
-        file: w.add('complementary.json', JSON.stringify(round(complementary))), method: score, k,
+        file: w.add('complementary.json', encodeLists(goesWith.lists)), method: goesWith.choice.config,
         ...(pair ? { pairModel: await saveTensors('pair-model', pair) } : {}),
+        ...validationOf(goesWith.choice),
       },
-      nextView: {
-        fallback: w.add('next-after.json', JSON.stringify(nextAfter)),
-        ...(nextModel ? { model: await saveTensors('next-view', await encodeNextView(nextModel, maxLength)) } : {}),
-        maxLength,
-      },
+      ...(nextView
+        ? {
+            nextView: {
+              sessions: w.add('next-view/sessions.bin', nextView.sessions), method: nextView.choice.config,
+              ...(nextView.model ? { model: await saveTensors('next-view', nextView.model) } : {}),
+              ...validationOf(nextView.choice),
+            },
+          }
+        : {}),
     });
     const old = `${out}.old-${process.pid}`;
     const exists = await stat(out).then(() => true, () => false);
@@ -365,7 +341,8 @@ export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
     return {
       items: bundleItems.length, dropped: catalog.length - keep.length, dims, int8Recall: measured.recall, categoryPrecision: measured.precision,
       sessions: sessions.count, baskets: positiveCount, embedded: step.embedded, cachedImages: step.cached, bytes,
-      nextViewParams, oneHotParams, warnings, seconds,
+      nextViewParams: nextView?.model?.params, oneHotParams, warnings, seconds,
+      goesWith: goesWith.choice, nextView: nextView?.choice,
     };
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });

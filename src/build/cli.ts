@@ -44,9 +44,9 @@ Models:
   --image-size PX         input side, for models whose input size is not fixed
   --link-image-model      reference the image model where it lies instead of copying it in
   --dims N                embedding dimensions (default 64)
-  --score S               goes-with scoring: llr (default), jaccard or count
-  --min-support N         pairs seen together fewer times are ignored
-  --epochs N              next-view model training epochs (default 6; more for small logs)
+  --min-support N         goes with: pairs seen together fewer times are ignored
+  --epochs N              next view: GRU epochs at most (default 20; early stopping on
+                          held-back sessions usually ends sooner)
   --seed N                random seed (default 7): same inputs and seed, same bundle
   --lint FILE             also write a CSV of products whose image says another category
                           than the catalog gives (most confident first), to fix catalog errors
@@ -64,7 +64,7 @@ const OPTIONS = {
   'url-template': { type: 'string' }, out: { type: 'string' }, name: { type: 'string' }, thumbnails: { type: 'string' },
   'thumbnail-size': { type: 'string' }, 'thumbnail-format': { type: 'string' }, 'image-model': { type: 'string' },
   'image-model-layer': { type: 'string' }, 'image-model-range': { type: 'string' }, 'image-size': { type: 'string' },
-  'link-image-model': { type: 'boolean' }, dims: { type: 'string' }, score: { type: 'string' }, 'min-support': { type: 'string' },
+  'link-image-model': { type: 'boolean' }, dims: { type: 'string' }, 'min-support': { type: 'string' },
   epochs: { type: 'string' }, seed: { type: 'string' }, lint: { type: 'string' }, cache: { type: 'string' }, 'no-progress': { type: 'boolean' },
   debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
 } as const;
@@ -121,9 +121,8 @@ export function parseBundleArgs(argv: string[]): BundleOptions & { help?: boolea
     imageSize: int('image-size', s('image-size'), 16, 1024),
     linkImageModel: values['link-image-model'] as boolean | undefined,
     dims: int('dims', s('dims'), 2, 1024),
-    score: oneOf('score', s('score'), ['llr', 'jaccard', 'count'] as const),
     minSupport: int('min-support', s('min-support'), 1, 1_000_000),
-    epochs: int('epochs', s('epochs'), 0, 1000),
+    epochs: int('epochs', s('epochs'), 1, 1000),
     seed: int('seed', s('seed'), 0, 2 ** 31 - 1),
     lint: s('lint'),
     cacheDir: s('cache') ?? '.cache/vitrine',

@@ -1,3 +1,5 @@
+import { checkNextViewConfig, type NextViewConfig } from '../recommend/next-view.js';
+
 /**
  * The model bundle's format: a `manifest.json` that lists every file with its byte length and
  * sha256, and says which files each row uses. Paths are relative to the manifest's URL.
@@ -7,7 +9,7 @@
  */
 
 export const BUNDLE_FORMAT = 'vitrine-bundle';
-export const BUNDLE_VERSION = 1;
+export const BUNDLE_VERSION = 2;
 /** The largest file a reader accepts, checked against the manifest before anything is allocated. */
 export const MAX_FILE_BYTES = 256 * 1024 * 1024;
 export const MAX_MANIFEST_BYTES = 1024 * 1024;
@@ -69,19 +71,45 @@ export interface Manifest {
     inputRange?: InputRange;
   };
   complementary?: {
+    /** Per product, its goes-with list (`[index, score]`, best first; see recommend/goes-with.ts). */
     file: string;
-    method: 'llr' | 'jaccard' | 'count';
-    k: number;
+    /** How the lists were scored, as the builder chose on the store's held-back baskets. */
+    method: GoesWithMethod;
     /** The pair model (seed §3) that filled short lists; the worker uses it for products outside the bundle. */
     pairModel?: ModelRef;
+    validation?: Validation;
   };
   nextView?: {
-    /** Top-k lists of what is most often viewed right after each item (no-history fallback). */
-    fallback: string;
+    /** The session sample (bundle/session-file.ts) the scorer reads. */
+    sessions: string;
+    /** The scorer's components and weights (recommend/next-view.ts `NextViewConfig`), as the builder chose. */
+    method: NextViewConfig;
+    /** The GRU, present exactly when `method.model` blends it in. */
     model?: ModelRef;
-    /** How many of the latest session items the model reads. */
-    maxLength: number;
+    validation?: Validation;
   };
+}
+
+/** How the goes-with lists were scored (recommend/cooccurrence.ts). */
+export interface GoesWithMethod {
+  score: 'count' | 'conditional' | 'cosine';
+  prior?: number;
+  alpha?: number;
+  llrTail?: number;
+  k: number;
+}
+
+/** What the builder measured on held-back data when it chose a row's method. */
+export interface Validation {
+  /** The metric, e.g. `MRR@20:new` or `HR@10`. */
+  metric: string;
+  score: number;
+  /** Bootstrap 95% interval. */
+  lo: number;
+  hi: number;
+  queries: number;
+  /** The choice and why, in a sentence. */
+  reason: string;
 }
 
 /** One product as the bundle lists it; `image` and `url` may be relative to the manifest. */
@@ -174,19 +202,33 @@ export function validateManifest(raw: unknown, file = 'manifest.json'): Manifest
     }
     if (raw.similar === undefined) fail('imageModel', 'needs a similar section to search in');
   }
+  const validation = (field: string, v: unknown) => {
+    if (v === undefined) return;
+    if (!isObj(v) || typeof v.metric !== 'string' || typeof v.reason !== 'string' || !['score', 'lo', 'hi', 'queries'].every((k) => typeof v[k] === 'number' && Number.isFinite(v[k]))) {
+      fail(field, 'must be {metric, score, lo, hi, queries, reason}');
+    }
+  };
   if (raw.complementary !== undefined) {
     const c = raw.complementary;
     if (!isObj(c)) return fail('complementary', 'is not an object');
     listed('complementary.file', c.file);
-    if (!['llr', 'jaccard', 'count'].includes(c.method as string)) fail('complementary.method', 'must be llr, jaccard or count');
+    const m = c.method;
+    if (!isObj(m) || !['count', 'conditional', 'cosine'].includes(m.score as string)) fail('complementary.method.score', 'must be count, conditional or cosine');
+    if (!isCount((m as Record<string, unknown>).k, 1000) || (m as Record<string, unknown>).k === 0) fail('complementary.method.k', 'must be an integer from 1 to 1000');
     if (c.pairModel !== undefined) model('complementary.pairModel', c.pairModel, ['tensors']);
+    validation('complementary.validation', c.validation);
   }
   if (raw.nextView !== undefined) {
     const n = raw.nextView;
     if (!isObj(n)) return fail('nextView', 'is not an object');
-    listed('nextView.fallback', n.fallback);
+    listed('nextView.sessions', n.sessions);
+    const why = checkNextViewConfig(n.method);
+    if (why) fail('nextView.method', why);
+    const blended = isObj(n.method) && n.method.model !== undefined;
+    if (blended && n.model === undefined) fail('nextView.model', 'is missing, and nextView.method blends it in');
+    if (!blended && n.model !== undefined) fail('nextView.model', 'is given, and nextView.method does not use it');
     if (n.model !== undefined) model('nextView.model', n.model, ['tensors']);
-    if (!isCount(n.maxLength, 256) || n.maxLength === 0) fail('nextView.maxLength', 'must be an integer from 1 to 256');
+    validation('nextView.validation', n.validation);
   }
   return raw as unknown as Manifest;
 }

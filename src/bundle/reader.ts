@@ -3,6 +3,8 @@ import {
   type BundleItem, type ModelRef, type Manifest, type TopKFile,
 } from './format.js';
 import { once } from './once.js';
+import { decodeSessions } from './session-file.js';
+import type { SessionLists } from '../recommend/sessions.js';
 import { readCapped } from './read-capped.js';
 import { sha256Hex } from './sha256.js';
 import { unitScales, type QuantizedMatrix } from '../recommend/knn.js';
@@ -46,6 +48,8 @@ export interface Bundle {
   items(): Promise<BundleItem[]>;
   embeddings(): Promise<QuantizedMatrix>;
   topK(path: string): Promise<TopKFile>;
+  /** A session sample (the next-view row's), decoded and checked against the item count. */
+  sessions(path: string): Promise<SessionLists>;
   /** A TF.js model's two files, fetched and verified. */
   model(ref: ModelRef): Promise<ModelArtifacts>;
   /** A `tensors` model: its JSON header and weights, fetched and verified. */
@@ -183,6 +187,7 @@ export async function openBundle(manifestUrl: string, options: ReaderOptions = {
         return { codes, scales, count, dims: s.dims };
       }),
     topK: (path) => cached(`topk:${path}`, async () => validateTopK(parseJson(await file(path), path), count, path)),
+    sessions: (path) => cached(`sessions:${path}`, async () => decodeSessions(await file(path), count, path)),
     tensors: (ref) =>
       cached(`tensors:${ref.model}`, async () => {
         const [json, weights] = await Promise.all([file(ref.model), file(ref.weights)]);

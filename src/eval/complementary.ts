@@ -1,16 +1,19 @@
 /**
  * Complementary ("goes with"): hold one item out of each test basket or outfit and rank it given the
  * rest (HR@10, MRR@10); on Polyvore also outfit compatibility AUC and fill-in-the-blank accuracy.
- * Vitrine's method is the builder's goes-with lists (LLR, other categories only, topped up by the
- * pair model: `fillGoesWith`) and its pair model, trained by the builder's own code and settings.
+ * Vitrine's method is what the builder ships for these training baskets (`buildGoesWith`: the
+ * scoring chosen on their latest 15%, lists filled from the neighbourhood and by the pair model),
+ * the lists read back as the worker reads them and ranked by the worker's own functions.
  */
-import { fillGoesWith, PAIR_BUCKETS } from '../build/bundle.js';
+import { PAIR_BUCKETS } from '../build/bundle.js';
+import { buildGoesWith, type GoesWithChoice } from '../build/choose-goes-with.js';
 import { trainPairModel, type TrainedPair } from '../build/train-pair.js';
 import { cooccurrenceTopK, type CooccurrenceScore, type TopKLists } from '../recommend/cooccurrence.js';
+import { encodeLists, goesWithScores, pairScores, type GoesWithLists } from '../recommend/goes-with.js';
 import { createRng } from '../recommend/rng.js';
 import { titleBuckets } from '../recommend/text.js';
 import type { BasketSplit } from './datasets.js';
-import { listBytes, popularity, rankOf, RankMetrics, rocAuc } from './metrics.js';
+import { aucInterval, interval, listBytes, popularity, rankOf, RankMetrics, rocAuc } from './metrics.js';
 import type { MethodResult } from './next-view.js';
 
 const K = 10;
@@ -19,9 +22,9 @@ export interface PairMethod {
   name: string;
   bytes?: number;
   /** Score of every item going with all of `context`. */
-  rank(context: Int32Array): Float32Array;
+  rank(context: Int32Array): ArrayLike<number>;
   /** Scores of `candidates` going with item `a` (symmetric methods: the pair's score). */
-  pair(a: number, candidates: Int32Array): Float32Array;
+  pair(a: number, candidates: Int32Array): ArrayLike<number>;
 }
 
 /** Lists as maps, both directions, for pair lookups. */
@@ -33,7 +36,7 @@ function pairTable(lists: TopKLists): Map<number, number>[] {
 
 export function popularityPairs(split: BasketSplit): PairMethod {
   const pop = popularity(split.train, split.items);
-  return { name: 'popularity', rank: () => pop.slice(), pair: (_a, c) => Float32Array.from(c, (j) => pop[j]!) };
+  return { name: 'popularity', rank: () => pop.slice(), pair: (_a, c) => Float64Array.from(c, (j) => pop[j]!) };
 }
 
 /** Item-kNN: each context item's co-occurrence list (count, Jaccard or LLR) summed, popularity breaking ties. */
@@ -49,7 +52,7 @@ export function cooccurrencePairs(split: BasketSplit, score: CooccurrenceScore, 
       for (const c of context) for (const [j, v] of lists[c]!) s[j]! += v;
       return s;
     },
-    pair: (a, c) => Float32Array.from(c, (j) => (table[a]!.get(j) ?? 0) + pop[j]! * 1e-6),
+    pair: (a, c) => Float64Array.from(c, (j) => (table[a]!.get(j) ?? 0) + pop[j]! * 1e-6),
   };
 }
 
@@ -78,7 +81,7 @@ export function pairModelPairs(split: BasketSplit, model: TrainedPair): PairMeth
     name: 'pair-model',
     bytes: model.data.length,
     rank: (context) => {
-      const s = new Float32Array(split.items);
+      const s = new Float64Array(split.items);
       for (const c of context) model.scoreAgainst(c).forEach((v, j) => (s[j]! += v / context.length));
       return s;
     },
@@ -87,35 +90,22 @@ export function pairModelPairs(split: BasketSplit, model: TrainedPair): PairMeth
 }
 
 /**
- * Vitrine: the goes-with lists exactly as the builder writes them (LLR top 20 over other categories,
- * short lists topped up by the pair model), reciprocal-rank fused over the context items; the pair
- * model scores what no list names (and every pair for compatibility and fill-in-the-blank).
+ * Vitrine: the lists the builder ships for these baskets (chosen, filled and stored as JSON with
+ * four significant digits), read back and ranked by the worker's `goesWithScores`; choosing among
+ * given products (compatibility, fill in the blank) by `pairScores`: list places first, then the
+ * pair model.
  */
-export function vitrinePairs(split: BasketSplit, model: TrainedPair, accept: (a: number, b: number) => boolean, seed: number): PairMethod {
-  const k = 20;
-  const lists = cooccurrenceTopK(split.train, split.items, { k, score: 'llr', minSupport: 1, accept });
-  fillGoesWith(lists, model, k, split.names.map(() => true), accept, seed);
-  const rankIn = lists.map((l) => new Map(l.map(([j], r) => [j, r])));
-  const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-  const pairScore = (a: number, j: number, modelScore: number) => {
-    const r = rankIn[a]!.get(j) ?? rankIn[j]!.get(a);
-    return r !== undefined ? 2 + 1 / (r + 1) : sigmoid(modelScore);
-  };
+export function vitrinePairs(split: BasketSplit, model: TrainedPair, accept: (a: number, b: number) => boolean, seed: number, log?: (line: string) => void): PairMethod & { choice: GoesWithChoice; filled: { neighbours: number; pairModel: number } } {
+  const part = buildGoesWith([split.train], split.items, { seed, k: 20, minSupport: 1, accept, pair: model, log });
+  const file = encodeLists(part.lists);
+  const lists = JSON.parse(file) as GoesWithLists;
   return {
     name: 'vitrine',
-    bytes: listBytes(lists) + model.data.length,
-    rank: (context) => {
-      const s = new Float32Array(split.items);
-      for (const c of context) {
-        const m = model.scoreAgainst(c);
-        for (let j = 0; j < s.length; j++) s[j]! += pairScore(c, j, m[j]!);
-      }
-      return s;
-    },
-    pair: (a, c) => {
-      const m = model.scoreAgainst(a, c);
-      return Float32Array.from(c, (j, x) => pairScore(a, j, m[x]!));
-    },
+    choice: part.choice,
+    filled: part.filled,
+    bytes: Buffer.byteLength(file) + model.data.length,
+    rank: (context) => goesWithScores(lists, context, split.items),
+    pair: (a, c) => pairScores(lists, a, c, (x, cand) => model.scoreAgainst(x, cand)),
   };
 }
 
@@ -138,23 +128,28 @@ export function evaluatePairs(method: PairMethod, split: BasketSplit, queries: r
   for (const q of queries) m.add(rankOf(method.rank(q.context), q.target, new Set(q.context)));
   const ms = (performance.now() - t0) / Math.max(1, queries.length);
   const v = m.values();
+  const ci = m.intervals();
   const metrics: Record<string, number | null> = { [`HR@${K}`]: v[`HR@${K}`]!, [`MRR@${K}`]: v[`MRR@${K}`]! };
+  const intervals: Record<string, [number, number]> = { [`HR@${K}`]: ci[`HR@${K}`]!, [`MRR@${K}`]: ci[`MRR@${K}`]! };
   if (split.compatibility) {
     const outfitScore = (items: Int32Array) => {
       let sum = 0;
       let n = 0;
       for (let a = 0; a < items.length; a++) {
         const s = method.pair(items[a]!, items.subarray(a + 1));
-        for (const x of s) (sum += x), n++;
+        for (let x = 0; x < s.length; x++) (sum += s[x]!), n++;
       }
       return n ? sum / n : 0;
     };
     const pos = split.compatibility.filter((c) => c.label).map((c) => outfitScore(c.items));
     const neg = split.compatibility.filter((c) => !c.label).map((c) => outfitScore(c.items));
     metrics.AUC = rocAuc(pos, neg);
-    metrics.FITB = fillInTheBlank(method, split, queries, seed);
+    intervals.AUC = aucInterval(pos, neg, seed);
+    const fitb = fillInTheBlank(method, split, queries, seed);
+    metrics.FITB = fitb.reduce((a, b) => a + b, 0) / Math.max(1, fitb.length);
+    intervals.FITB = interval(fitb, seed);
   }
-  return { method: method.name, metrics, msPerQuery: ms, ...(method.bytes !== undefined ? { bytes: method.bytes } : {}) };
+  return { method: method.name, metrics, intervals, msPerQuery: ms, ...(method.bytes !== undefined ? { bytes: method.bytes } : {}) };
 }
 
 /**
@@ -162,7 +157,7 @@ export function evaluatePairs(method: PairMethod, split: BasketSplit, queries: r
  * from the test outfits, not in the outfit, seeded; a method picks the candidate that goes best with the rest. Ties share
  * the credit (a method that cannot tell them apart scores 1/4).
  */
-function fillInTheBlank(method: PairMethod, split: BasketSplit, queries: readonly { context: Int32Array; target: number }[], seed: number): number {
+function fillInTheBlank(method: PairMethod, split: BasketSplit, queries: readonly { context: Int32Array; target: number }[], seed: number): number[] {
   const rng = createRng(seed + 41);
   const byGroup = new Map<number, number[]>();
   // Wrong answers from the test outfits' items, like the right one (training items would stand out by familiarity).
@@ -171,8 +166,7 @@ function fillInTheBlank(method: PairMethod, split: BasketSplit, queries: readonl
     const g = split.groups![i]!;
     if (g) (byGroup.get(g) ?? byGroup.set(g, []).get(g)!).push(i);
   }
-  let correct = 0;
-  let n = 0;
+  const credit: number[] = [];
   for (const q of queries) {
     const pool = byGroup.get(split.groups![q.target]!);
     if (!pool || pool.length < 8) continue;
@@ -183,11 +177,13 @@ function fillInTheBlank(method: PairMethod, split: BasketSplit, queries: readonl
     }
     const cand = Int32Array.from(candidates);
     const score = new Float64Array(4);
-    for (const c of q.context) method.pair(c, cand).forEach((v, x) => (score[x]! += v));
+    for (const c of q.context) {
+      const p = method.pair(c, cand);
+      for (let x = 0; x < 4; x++) score[x]! += p[x]!;
+    }
     const best = Math.max(...score);
     const tied = score.filter((s) => s === best).length;
-    if (score[0] === best) correct += 1 / tied;
-    n++;
+    credit.push(score[0] === best ? 1 / tied : 0);
   }
-  return n ? correct / n : 0;
+  return credit;
 }

@@ -6,9 +6,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSessions } from '../build/events.js';
+import { readBaskets } from '../build/baskets.js';
 import { Problems } from '../build/problems.js';
 import type { ColumnSpec } from '../build/table.js';
-import { createRng } from '../recommend/rng.js';
+import { createRng, shuffledIndices } from '../recommend/rng.js';
 
 /** Next view: sessions of item indices (0 … items − 1). */
 export interface SessionSplit {
@@ -75,11 +76,24 @@ export function timeSplit(dataset: string, sessions: readonly Int32Array[], star
   };
 }
 
-/** Any session log the builder reads: `readSessions` with its column mapping, then `timeSplit`. */
-export async function loadEventLog(path: string, columns: ColumnSpec = {}, dataset = path, gapMs?: number): Promise<SessionSplit> {
+/**
+ * Any session log the builder reads: `readSessions` with its column mapping, then `timeSplit`; with
+ * `test`, that log's sessions are the test set.
+ */
+export async function loadEventLog(path: string, columns: ColumnSpec = {}, dataset = path, gapMs?: number, test?: string): Promise<SessionSplit> {
   const problems = new Problems();
   const index = new Map<string, number>();
   const data = await readSessions(need(path), { index, addUnknown: true, columns, gapMs, problems });
+  if (test) {
+    const held = await readSessions(need(test), { index, columns, gapMs, problems });
+    const order = Array.from(data.starts.keys()).sort((a, b) => data.starts[a]! - data.starts[b]! || a - b);
+    return {
+      dataset, items: index.size,
+      train: order.map((i) => data.sessions.get(i).slice()),
+      test: [...held.sessions].filter((s) => s.length > 1).map((s) => ({ session: s.slice(), from: 1 })),
+      notes: [`train ${path}: ${data.sessions.count} sessions; test ${test}: ${held.sessions.count} sessions`, ...problems.warnings()],
+    };
+  }
   const split = timeSplit(dataset, [...data.sessions].map((s) => s.slice()), data.starts);
   split.notes.unshift(`${data.rows} rows → ${data.sessions.count} sessions, ${index.size} items`);
   for (const line of problems.warnings()) split.notes.push(line);
@@ -151,11 +165,42 @@ class Names {
 /** Splits baskets in file (time) order: the last `testShare` are the test set; drops test items unseen in training. */
 function basketSplit(dataset: string, baskets: number[][], names: Names, testShare = 0.2): Omit<BasketSplit, 'categories' | 'categoryNames'> {
   const cut = Math.round(baskets.length * (1 - testShare));
-  const train = baskets.slice(0, cut).filter((b) => b.length > 1).map((b) => Int32Array.from(b));
+  return trainTest(dataset, baskets.slice(0, cut), baskets.slice(cut), names.list, `last ${Math.round(testShare * 100)}% in time order`);
+}
+
+/** Training and test baskets → a split; test items unseen in training are dropped. */
+function trainTest(dataset: string, trainRaw: ArrayLike<number>[], testRaw: ArrayLike<number>[], names: string[], how = 'last 20% in time order'): Omit<BasketSplit, 'categories' | 'categoryNames'> {
+  const train = trainRaw.filter((b) => b.length > 1).map((b) => Int32Array.from(b));
   const known = new Set<number>();
   for (const b of train) for (const i of b) known.add(i);
-  const test = baskets.slice(cut).map((b) => b.filter((i) => known.has(i))).filter((b) => b.length > 1).map((b) => Int32Array.from(b));
-  return { dataset, items: names.list.length, names: names.list, train, test, notes: [`${train.length} training and ${test.length} test baskets of two or more items (last ${Math.round(testShare * 100)}% in time order)`] };
+  const test = testRaw.map((b) => Array.from(b).filter((i) => known.has(i))).filter((b) => b.length > 1).map((b) => Int32Array.from(b));
+  return { dataset, items: names.length, names, train, test, notes: [`${train.length} training and ${test.length} test baskets of two or more items (${how})`] };
+}
+
+/**
+ * Any purchase log the builder reads (`readBaskets`: order and product columns, an optional time
+ * column): the test baskets are `test`'s, else the latest 20% by time, else — without a time
+ * column — a seeded 20%.
+ */
+export async function loadBasketLog(path: string, columns: ColumnSpec = {}, test?: string, seed = 1): Promise<BasketSplit> {
+  const problems = new Problems();
+  const index = new Map<string, number>();
+  const log = await readBaskets(need(path), { index, addUnknown: true, columns, problems });
+  const baskets = [...log.baskets];
+  let split: Omit<BasketSplit, 'categories' | 'categoryNames'>;
+  if (test) {
+    const other = await readBaskets(need(test), { index, columns, problems });
+    split = trainTest(path, baskets, [...other.baskets], [], `test baskets from ${test}`);
+  } else if (log.timed) {
+    const cut = Math.round(baskets.length * 0.8);
+    split = trainTest(path, baskets.slice(0, cut), baskets.slice(cut), []);
+  } else {
+    const order = shuffledIndices(baskets.length, createRng(seed + 23));
+    const cut = Math.round(order.length * 0.8);
+    split = trainTest(path, order.slice(0, cut).map((i) => baskets[i]!), order.slice(cut).map((i) => baskets[i]!), [], 'a seeded 20%: the log has no time column');
+  }
+  const names = [...index.keys()];
+  return { ...split, items: names.length, names, categories: new Int32Array(names.length), categoryNames: [], notes: [...split.notes, ...problems.warnings()] };
 }
 
 /** arules Groceries: one basket per line, in time order, no header. */
@@ -219,11 +264,7 @@ export function loadPolyvore(dir: string, seed = 1): BasketSplit {
     if (g) groupOf[i] = groups.of(g) + 1;
   });
   const rng = createRng(seed + 17);
-  const order = outfits.map((_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
+  const order = shuffledIndices(outfits.length, rng);
   const cut = Math.round(order.length * 0.8);
   const testSets = new Set(order.slice(cut).map((i) => outfits[i]!.set_id));
   const train = order.slice(0, cut).map((i) => Int32Array.from(lists[i]!)).filter((b) => b.length > 1);

@@ -1,54 +1,80 @@
 import type { TopKLists } from '../recommend/cooccurrence.js';
+import { createRng } from '../recommend/rng.js';
+import { bootstrapInterval } from '../build/validation.js';
+import { auc as rocAuc } from '../build/train-pair.js';
 
 /**
- * Ranking metrics for offline evaluation. A method scores every catalog item; the target's rank is
- * the number of allowed items scoring strictly higher, plus half the allowed items tied with it
- * (so a method that scores everything equal ranks the target in the middle, not first).
+ * Ranking metrics for offline evaluation; a target's rank is the builder's `rankOf` (items scoring
+ * strictly higher, plus half the ties).
  */
+export { rankOf } from '../build/validation.js';
 
-/** 0-based rank of `target` among the items not in `excluded` (`excluded` must not contain the target). */
-export function rankOf(scores: ArrayLike<number>, target: number, excluded?: ReadonlySet<number>): number {
-  const t = scores[target]!;
-  let higher = 0;
-  let ties = 0;
-  for (let i = 0; i < scores.length; i++) {
-    if (i === target || excluded?.has(i)) continue;
-    const s = scores[i]!;
-    if (s > t || (Number.isNaN(t) && !Number.isNaN(s))) higher++;
-    else if (s === t) ties++;
-  }
-  return higher + Math.floor(ties / 2);
-}
-
-/** Accumulates MRR@k, HR@k and NDCG@k over queries, each given its target's 0-based rank. */
+/**
+ * Accumulates MRR@k, HR@k and NDCG@k over queries, each given its target's 0-based rank, and keeps
+ * every query's values for bootstrap intervals.
+ */
 export class RankMetrics {
-  private n = 0;
-  private rr = 0;
-  private hits = 0;
-  private dcg = 0;
+  private readonly rr: number[] = [];
+  private readonly hit: number[] = [];
+  private readonly gain: number[] = [];
   constructor(readonly k: number) {}
 
   add(rank: number): void {
-    this.n++;
-    if (rank >= this.k) return;
-    this.rr += 1 / (rank + 1);
-    this.hits++;
-    this.dcg += 1 / Math.log2(rank + 2);
+    const inTop = rank < this.k;
+    this.rr.push(inTop ? 1 / (rank + 1) : 0);
+    this.hit.push(inTop ? 1 : 0);
+    this.gain.push(inTop ? 1 / Math.log2(rank + 2) : 0);
   }
 
   get count(): number {
-    return this.n;
+    return this.rr.length;
+  }
+
+  /** Each query's reciprocal rank (0 outside the top k). */
+  reciprocalRanks(): Float64Array {
+    return Float64Array.from(this.rr);
   }
 
   /** `{MRR@k, HR@k, NDCG@k}` (keys suffixed with `suffix`), 0 when there were no queries. */
   values(suffix = ''): Record<string, number> {
-    const d = Math.max(1, this.n);
-    return { [`MRR@${this.k}${suffix}`]: this.rr / d, [`HR@${this.k}${suffix}`]: this.hits / d, [`NDCG@${this.k}${suffix}`]: this.dcg / d };
+    const d = Math.max(1, this.count);
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    return { [`MRR@${this.k}${suffix}`]: sum(this.rr) / d, [`HR@${this.k}${suffix}`]: sum(this.hit) / d, [`NDCG@${this.k}${suffix}`]: sum(this.gain) / d };
+  }
+
+  /** Bootstrap 95% intervals of the same metrics. */
+  intervals(suffix = '', seed = 1): Record<string, [number, number]> {
+    const ci = (xs: number[]): [number, number] => {
+      const i = bootstrapInterval(xs, seed);
+      return [i.lo, i.hi];
+    };
+    return { [`MRR@${this.k}${suffix}`]: ci(this.rr), [`HR@${this.k}${suffix}`]: ci(this.hit), [`NDCG@${this.k}${suffix}`]: ci(this.gain) };
   }
 }
 
+/** A mean's bootstrap 95% interval, as the tables print it. */
+export function interval(values: ArrayLike<number>, seed = 1): [number, number] {
+  const i = bootstrapInterval(values, seed);
+  return [i.lo, i.hi];
+}
+
+/**
+ * ROC AUC with a bootstrap 95% interval: positives and negatives resampled (seeded), 200 rounds.
+ */
+export function aucInterval(positive: readonly number[], negative: readonly number[], seed = 1, rounds = 200): [number, number] {
+  const rng = createRng(seed + 7);
+  const draws: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const p = positive.map(() => positive[rng.int(positive.length)]!);
+    const n = negative.map(() => negative[rng.int(negative.length)]!);
+    draws.push(rocAuc(p, n));
+  }
+  draws.sort((a, b) => a - b);
+  return [draws[Math.floor(0.025 * rounds)]!, draws[Math.floor(0.975 * rounds)]!];
+}
+
 /** Area under the ROC curve (ties count half): the builder's own, which measures its pair model. */
-export { auc as rocAuc } from '../build/train-pair.js';
+export { rocAuc };
 
 /** Precision@k of same-label neighbours: for each row, the share of its k nearest others with its label. */
 export function labelPrecision(neighbours: (row: number) => readonly number[], labels: ArrayLike<number>, k: number): number {
@@ -62,9 +88,13 @@ export function labelPrecision(neighbours: (row: number) => readonly number[], l
   return labels.length ? sum / labels.length : 0;
 }
 
-/** How often each item occurs in `lists`, scaled into [0, 1): a prior and a tie-breaker for sparse methods. */
-export function popularity(lists: Iterable<ArrayLike<number>>, items: number): Float32Array {
-  const pop = new Float32Array(items);
+/**
+ * How often each item occurs in `lists`, scaled into [0, 1): a prior and a tie-breaker for sparse
+ * methods. Float64, as every method's scores here: in float32, a score plus a small tie-breaker
+ * rounds distinct scores into ties, which rank half-way up.
+ */
+export function popularity(lists: Iterable<ArrayLike<number>>, items: number): Float64Array {
+  const pop = new Float64Array(items);
   for (const l of lists) for (let i = 0; i < l.length; i++) pop[l[i]!]!++;
   let max = 1;
   for (const p of pop) max = Math.max(max, p);

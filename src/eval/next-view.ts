@@ -1,21 +1,26 @@
 /**
  * Next view: every method ranks the whole catalog after a session prefix; the target is the item
  * viewed next. Baselines as in the seeds and in Ludewig & Jannach (2018); Vitrine's own method is
- * the builder's next-view model (same training code and settings, weights as stored in a bundle)
- * and, as the widget does, the "often viewed next" list when the session has a single view.
+ * what the builder ships for this log — the scorer it chooses on held-back training sessions, its
+ * session file (and GRU, where chosen) decoded as the worker decodes them, scored by the worker's
+ * own `nextViewScores`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { NEXT_VIEW_MAX_LENGTH, countParams, trainNextView } from '../build/train-next.js';
-import { cooccurrenceTopK, nextAfterTopK, type CooccurrenceScore } from '../recommend/cooccurrence.js';
-import { encodeNextView, NextViewModel } from '../model/next-view.js';
+import { buildNextView, type NextViewChoice } from '../build/choose-next.js';
+import { decodeSessions } from '../bundle/session-file.js';
+import { cooccurrenceTopK, type CooccurrenceScore } from '../recommend/cooccurrence.js';
+import { NextViewModel } from '../model/next-view.js';
+import { indexSessions, modelProbabilities, needsModel, nextViewScores } from '../recommend/next-view.js';
 import { createRng } from '../recommend/rng.js';
 import { topIndices } from '../recommend/select.js';
 import type { SessionSplit } from './datasets.js';
-import { listBytes, popularity, rankOf, RankMetrics } from './metrics.js';
+import { interval, listBytes, popularity, rankOf, RankMetrics } from './metrics.js';
 
 export interface MethodResult {
   method: string;
   metrics: Record<string, number | null>;
+  /** Bootstrap 95% interval of each metric. */
+  intervals?: Record<string, [number, number]>;
   /** What the method ships (a bundle file's bytes), when it is a model or a table. */
   bytes?: number;
   params?: number;
@@ -30,7 +35,7 @@ export interface NextMethod {
   params?: number;
   note?: string;
   /** Absent for a method that could not be trained here (it is reported with its size and no metrics). */
-  scores?(prefix: Int32Array): Float32Array | Promise<Float32Array>;
+  scores?(prefix: Int32Array): ArrayLike<number> | Promise<ArrayLike<number>>;
 }
 
 const K = 20;
@@ -103,27 +108,37 @@ export function vsknnMethod(split: SessionSplit, k = 100, sample = 500): NextMet
 }
 
 /**
- * Seed §1's network: one-hot of the viewed product → Dense(2N, relu) → Dense(N, softmax), rmsprop,
- * batch 2000, a few epochs, on (view → next view) pairs. Its size grows with N²: trained only when
- * its parameters fit `maxParams`; otherwise reported with its size and no metrics.
+ * Seed §1's network: one-hot of the viewed product → Dense(2V, relu) → Dense(V, softmax), rmsprop,
+ * batch 2000, three epochs, on (view → next view) pairs. Its size grows with V²: V is capped to the
+ * most viewed products whose network fits `maxParams` (a view of any other product can be neither
+ * read nor predicted), and it is trained only when the work — training pairs × parameters — fits
+ * `maxWork` (the wasm backend here does a few GFLOP/s); otherwise reported with its size and no metrics.
  */
-export async function oneHotMethod(split: SessionSplit, maxParams: number, seed: number): Promise<NextMethod> {
+export async function oneHotMethod(split: SessionSplit, maxParams: number, seed: number, maxWork = 2e11): Promise<NextMethod> {
   const N = split.items;
-  const params = 4 * N * N + 3 * N;
+  const fullParams = 4 * N * N + 3 * N;
+  let V = N;
+  while (4 * V * V + 3 * V > maxParams) V = Math.floor(V * 0.99);
+  const params = 4 * V * V + 3 * V;
   const base = { name: 'onehot-ffn', params, bytes: 4 * params };
-  if (params > maxParams) {
-    return { ...base, note: `not trained: ${(params / 1e6).toFixed(0)}M parameters (${(base.bytes / 1e9).toFixed(2)} GB float32) exceed this run's budget of ${(maxParams / 1e6).toFixed(0)}M` };
-  }
+  const views = popularity(split.train, N);
+  const top = Array.from(views.keys()).sort((a, b) => views[b]! - views[a]! || a - b).slice(0, V);
+  const slot = new Int32Array(N).fill(-1);
+  top.forEach((i, v) => (slot[i] = v));
   const xs: number[] = [];
   const ys: number[] = [];
-  for (const s of split.train) for (let i = 0; i + 1 < s.length; i++) xs.push(s[i]!), ys.push(s[i + 1]!);
+  for (const s of split.train) for (let i = 0; i + 1 < s.length; i++) if (slot[s[i]!]! >= 0 && slot[s[i + 1]!]! >= 0) xs.push(slot[s[i]!]!), ys.push(slot[s[i + 1]!]!);
+  const capped = V < N ? `vocabulary capped to the ${V.toLocaleString('en')} most viewed of ${N.toLocaleString('en')} products (the full network: ${(fullParams / 1e6).toFixed(0)}M parameters, ${((4 * fullParams) / 1e9).toFixed(2)} GB float32)` : '';
+  if (xs.length * params > maxWork) {
+    return { ...base, note: `not trained: ${xs.length.toLocaleString('en')} training pairs × ${(params / 1e6).toFixed(0)}M parameters exceed this run's work budget${capped ? `; ${capped}` : ''}` };
+  }
   const rng = createRng(seed + 505);
   const init = (rows: number, cols: number) => tf.variable(tf.tensor2d(Float32Array.from({ length: rows * cols }, () => (rng.next() * 2 - 1) * Math.sqrt(6 / (rows + cols))), [rows, cols]));
-  const W1 = init(N, 2 * N);
-  const b1 = tf.variable(tf.zeros([2 * N]));
-  const W2 = init(2 * N, N);
-  const b2 = tf.variable(tf.zeros([N]));
-  // A one-hot input times W1 is a row of W1: gather it instead of multiplying by N zeros.
+  const W1 = init(V, 2 * V);
+  const b1 = tf.variable(tf.zeros([2 * V]));
+  const W2 = init(2 * V, V);
+  const b2 = tf.variable(tf.zeros([V]));
+  // A one-hot input times W1 is a row of W1: gather it instead of multiplying by V zeros.
   const forward = (x: tf.Tensor1D) => tf.add(tf.matMul(tf.relu(tf.add(tf.gather(W1, x), b1)), W2), b2) as tf.Tensor2D;
   const opt = tf.train.rmsprop(1e-3);
   const order = xs.map((_, i) => i);
@@ -135,7 +150,7 @@ export async function oneHotMethod(split: SessionSplit, maxParams: number, seed:
     for (let s = 0; s < order.length; s += 2000) {
       const idx = order.slice(s, s + 2000);
       const x = tf.tensor1d(idx.map((i) => xs[i]!), 'int32');
-      const y = tf.oneHot(tf.tensor1d(idx.map((i) => ys[i]!), 'int32'), N);
+      const y = tf.oneHot(tf.tensor1d(idx.map((i) => ys[i]!), 'int32'), V);
       opt.minimize(() => tf.losses.softmaxCrossEntropy(y, forward(x)) as tf.Scalar, false, [W1, b1, W2, b2]);
       tf.dispose([x, y]);
     }
@@ -143,42 +158,37 @@ export async function oneHotMethod(split: SessionSplit, maxParams: number, seed:
   opt.dispose();
   return {
     ...base,
-    scores: (prefix) => tf.tidy(() => forward(tf.tensor1d([prefix[prefix.length - 1]!], 'int32')).dataSync() as Float32Array),
+    note: `${capped || `all ${N} products`}; ${xs.length.toLocaleString('en')} training pairs`,
+    scores: (prefix) => {
+      // Products outside the vocabulary score lowest (all tied); an unknown last view predicts nothing.
+      const out = new Float64Array(N).fill(-Infinity);
+      const last = slot[prefix[prefix.length - 1]!]!;
+      if (last < 0) return out.fill(0);
+      const logits = tf.tidy(() => forward(tf.tensor1d([last], 'int32')).dataSync() as Float32Array);
+      top.forEach((i, v) => (out[i] = logits[v]!));
+      return out;
+    },
   };
 }
 
 /**
- * Vitrine: the builder's next-view model, trained by `trainNextView` with the builder's settings and
- * read back from its bundle encoding (int8 item table, float16 rest) by the browser's `NextViewModel`.
- * A one-view session reads the builder's "often viewed next" list first, as the widget does.
+ * Vitrine: exactly what the builder ships for these training sessions (`buildNextView`: the
+ * scorer chosen on their latest 15%, the session file and the GRU where chosen), decoded as the
+ * worker decodes it and scored by the worker's `nextViewScores`.
  */
-export async function vitrineNextMethod(split: SessionSplit, opts: { seed: number; dims?: number; epochs?: number; log?: (line: string) => void }): Promise<NextMethod & { dispose(): void }> {
-  const trainable = split.train.filter((s) => s.length > 1);
-  const params = await trainNextView(trainable, split.items, {
-    maxLength: NEXT_VIEW_MAX_LENGTH, seed: opts.seed, dims: opts.dims ?? 64, epochs: opts.epochs,
-    onEpoch: (e, loss) => opts.log?.(`vitrine next-view: epoch ${e + 1} loss ${loss.toFixed(3)}`),
-  });
-  const count = countParams(params);
-  const { header, data } = await encodeNextView(params, NEXT_VIEW_MAX_LENGTH);
-  Object.values(params).forEach((t) => (t as tf.Tensor).dispose());
-  const model = NextViewModel.load(header, data.slice().buffer, split.items);
-  const nextAfter = nextAfterTopK(split.train, split.items, 20);
-  const after = nextAfter.map((l) => l.map(([j]) => j));
+export async function vitrineNextMethod(split: SessionSplit, opts: { seed: number; maxEpochs?: number; log?: (line: string) => void }): Promise<NextMethod & { dispose(): void; choice: NextViewChoice }> {
+  const part = await buildNextView(split.train, split.items, { seed: opts.seed, maxEpochs: opts.maxEpochs, log: opts.log });
+  const config = part.choice.config;
+  const ix = indexSessions(decodeSessions(part.sessions, split.items, 'next-view/sessions.bin'), split.items);
+  const model = part.model ? NextViewModel.load(part.model.header, part.model.data.slice().buffer, split.items) : undefined;
+  const modelBytes = part.model ? part.model.data.length + JSON.stringify(part.model.header).length : 0;
   return {
     name: 'vitrine',
-    params: count,
-    bytes: data.length + listBytes(nextAfter),
-    scores: async (prefix) => {
-      const s = await model.scores(prefix);
-      if (prefix.length === 1) {
-        let max = -Infinity;
-        for (const v of s) max = Math.max(max, v);
-        const list = after[prefix[0]!]!;
-        list.forEach((j, r) => (s[j] = max + 1 + list.length - r));
-      }
-      return s;
-    },
-    dispose: () => model.dispose(),
+    choice: part.choice,
+    bytes: part.sessions.length + modelBytes,
+    ...(part.model ? { params: part.model.params } : {}),
+    scores: async (prefix) => nextViewScores(ix, prefix, config, model && needsModel(prefix, config) ? modelProbabilities(await model.scores(prefix)) : undefined),
+    dispose: () => model?.dispose(),
   };
 }
 
@@ -212,8 +222,7 @@ export async function evaluateNext(method: NextMethod, split: SessionSplit, quer
   if (!score) return { method: method.name, metrics: Object.fromEntries(metricNames.map((k) => [k, null])), msPerQuery: 0, ...about };
   const all = new RankMetrics(K);
   const fresh = new RankMetrics(K);
-  let seedRr = 0;
-  let seedN = 0;
+  const seedRr: number[] = [];
   let ms = 0;
   let calls = 0;
   const timed = async (prefix: Int32Array) => {
@@ -238,9 +247,9 @@ export async function evaluateNext(method: NextMethod, split: SessionSplit, quer
     const scores = await timed(session.subarray(0, 1));
     const top = topIndices(scores, K, new Set([session[0]!]));
     const r = top.findIndex((h) => later.has(h.index));
-    seedRr += r >= 0 ? 1 / (r + 1) : 0;
-    seedN++;
+    seedRr.push(r >= 0 ? 1 / (r + 1) : 0);
   }
-  const metrics = { ...all.values(), ...fresh.values(':new'), [`MRR@${K}:first`]: seedRr / Math.max(1, seedN) };
-  return { method: method.name, metrics, msPerQuery: calls ? ms / calls : 0, ...about };
+  const metrics = { ...all.values(), ...fresh.values(':new'), [`MRR@${K}:first`]: seedRr.reduce((a, b) => a + b, 0) / Math.max(1, seedRr.length) };
+  const intervals = { ...all.intervals(), ...fresh.intervals(':new'), [`MRR@${K}:first`]: interval(seedRr) };
+  return { method: method.name, metrics, intervals, msPerQuery: calls ? ms / calls : 0, ...about };
 }

@@ -1,4 +1,6 @@
 /** The evaluation's outputs: JSON records, a markdown table per task, an SVG bar chart per task. */
+import type { GoesWithChoice } from '../build/choose-goes-with.js';
+import type { NextViewChoice } from '../build/choose-next.js';
 import type { MethodResult } from './next-view.js';
 
 export interface TaskResult {
@@ -6,6 +8,53 @@ export interface TaskResult {
   dataset: string;
   results: MethodResult[];
   notes?: string[];
+  /** What the builder chose for Vitrine's method on this dataset's training data. */
+  choice?: NextViewChoice | GoesWithChoice;
+}
+
+/** The metric each task's row is judged by (Polyvore's goes-with: fill in the blank). */
+export function rowMetric(t: TaskResult): string {
+  if (t.task === 'next-view') return 'MRR@20:new';
+  if (t.task === 'visual') return 'P@10';
+  return t.results.some((r) => typeof r.metrics.FITB === 'number') ? 'FITB' : 'HR@10';
+}
+
+/** Methods that are Vitrine's own (the shipped one and its parts), not baselines. */
+const isOwn = (method: string) => method.startsWith('vitrine') || method === 'pair-model';
+
+/**
+ * One line per task: the shipped method against the best baseline on the row's metric, with
+ * intervals and the ratio; then how many tasks meet the targets (at least the best baseline on
+ * each, at least 1.05× on half of them).
+ */
+export function summaryTable(tasks: readonly TaskResult[]): string[] {
+  const lines = ['## Summary: the shipped method against the best baseline', '', '| row | dataset | metric | vitrine | best baseline | ratio | builder chose |', '| --- | --- | --- | --- | --- | --- | --- |'];
+  let atLeast = 0;
+  let ahead = 0;
+  let counted = 0;
+  for (const t of tasks) {
+    const metric = rowMetric(t);
+    const value = (r?: MethodResult) => (r && typeof r.metrics[metric] === 'number' ? (r.metrics[metric] as number) : undefined);
+    const vitrine = t.results.find((r) => r.method === 'vitrine');
+    const baselines = t.results.filter((r) => !isOwn(r.method) && value(r) !== undefined);
+    if (!vitrine || !baselines.length) continue;
+    const best = baselines.reduce((a, b) => (value(b)! > value(a)! ? b : a));
+    const ratio = value(vitrine)! / Math.max(1e-12, value(best)!);
+    counted++;
+    if (ratio >= 1) atLeast++;
+    if (ratio >= 1.05) ahead++;
+    const chose = t.choice ? t.choice.reason.replace(/\|/g, '/') : '';
+    lines.push(`| ${t.task} | ${t.dataset} | ${metric} | ${cell(vitrine, metric)} | ${best.method} ${cell(best, metric)} | ${ratio.toFixed(3)} | ${chose} |`);
+  }
+  lines.push('', `At least the best baseline on ${atLeast} of ${counted}; at least 1.05× on ${ahead} of ${counted}. Intervals: bootstrap 95% over the test queries.`, '');
+  return lines;
+}
+
+/** A value with its interval, as every table prints it. */
+function cell(r: MethodResult, metric: string): string {
+  const v = r.metrics[metric];
+  const ci = r.intervals?.[metric];
+  return `${fmt(v)}${ci && typeof v === 'number' ? ` [${ci[0].toFixed(3)}, ${ci[1].toFixed(3)}]` : ''}`;
 }
 
 const fmt = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? '—' : v.toFixed(4));
@@ -26,7 +75,8 @@ export function markdownTable(t: TaskResult): string {
   const rows = t.results.map((r) => {
     const cells = metrics.map((m) => {
       const v = r.metrics[m];
-      return typeof v === 'number' && best.get(m) === v ? `**${fmt(v)}**` : fmt(v);
+      const text = cell(r, m);
+      return typeof v === 'number' && best.get(m) === v ? `**${text}**` : text;
     });
     const name = r.method === 'vitrine' ? '**vitrine**' : r.method;
     return `| ${name} | ${cells.join(' | ')} | ${bytesText(r.bytes)} | ${r.params?.toLocaleString('en') ?? ''} | ${r.msPerQuery ? r.msPerQuery.toFixed(2) : ''} |`;

@@ -8,15 +8,18 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { parseArgs } from 'node:util';
-import { EVENT_COLUMNS, readSessions } from '../build/events.js';
+import { EVENT_COLUMNS } from '../build/events.js';
 import { DatasetMissingError } from '../build/fashion-mnist.js';
 import { initNodeTf } from '../build/node-tf.js';
-import { Problems, UserError } from '../build/problems.js';
+import { UserError } from '../build/problems.js';
 import { parseColumnSpec, type ColumnSpec } from '../build/table.js';
 import { basketQueries, cooccurrencePairs, evaluatePairs, pairModelPairs, popularityPairs, trainSplitPair, vitrinePairs } from './complementary.js';
-import { DataMissingError, loadAmazon, loadBakery, loadDiginetica, loadEventLog, loadGroceries, loadMovielens, loadPolyvore, type BasketSplit, type SessionSplit } from './datasets.js';
+import { DataMissingError, loadAmazon, loadBakery, loadBasketLog, loadDiginetica, loadEventLog, loadGroceries, loadMovielens, loadPolyvore, type BasketSplit, type SessionSplit } from './datasets.js';
+import type { GoesWithChoice } from '../build/choose-goes-with.js';
+import type { NextViewChoice } from '../build/choose-next.js';
+import { BASKET_COLUMNS } from '../build/baskets.js';
 import { evaluateNext, itemKnnMethod, nextQueries, oneHotMethod, popularityMethod, sessionPopularityMethod, vitrineNextMethod, vsknnMethod, type NextMethod } from './next-view.js';
-import { CHART_METRICS, markdownTable, svgChart, type TaskResult } from './report.js';
+import { CHART_METRICS, markdownTable, summaryTable, svgChart, type TaskResult } from './report.js';
 import type { MethodResult } from './next-view.js';
 import type { VisualOptions } from './visual.js';
 
@@ -28,6 +31,8 @@ export interface EvalOptions {
   tasks: Set<TaskResult['task']>;
   events?: string;
   eventsColumns?: ColumnSpec;
+  baskets?: string;
+  basketsColumns?: ColumnSpec;
   test?: string;
   /** Most test queries per dataset (taken evenly). */
   maxQueries: number;
@@ -35,10 +40,20 @@ export interface EvalOptions {
   oneHotMaxParams: number;
   fmnistPerClass: number;
   fmnistDir?: string;
+  /** GRU epochs at most (early stopping on held-back sessions usually ends sooner). */
   epochs?: number;
   cacheDir: string;
   progress: boolean;
   log: (line: string) => void;
+}
+
+/** What the builder chose for a dataset's training data, for the report. */
+function choiceNotes(choice: NextViewChoice | GoesWithChoice): string[] {
+  const v = choice.validation;
+  return [
+    `the builder chose: ${choice.reason}${v ? ` — validation ${choice.metric} ${v.score.toFixed(4)} [${v.lo.toFixed(4)}, ${v.hi.toFixed(4)}] on ${v.queries} held-back queries` : ''}`,
+    ...choice.table.map((r) => `  validation: ${r.name}: ${r.score.toFixed(4)} [${r.lo.toFixed(4)}, ${r.hi.toFixed(4)}]${r.chosen ? ' ← chosen' : ''}${r.note ? ` (${r.note})` : ''}`),
+  ];
 }
 
 async function nextViewTask(split: SessionSplit, opts: EvalOptions): Promise<TaskResult> {
@@ -46,8 +61,8 @@ async function nextViewTask(split: SessionSplit, opts: EvalOptions): Promise<Tas
   opts.log(`next-view · ${split.dataset}: ${split.items} items, ${split.train.length} training sessions, ${queries.length} test queries`);
   const results = [];
   const t0 = performance.now();
-  const vitrine = await vitrineNextMethod(split, { seed: opts.seed, epochs: opts.epochs, log: opts.progress ? opts.log : undefined });
-  opts.log(`  vitrine next-view model trained in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  const vitrine = await vitrineNextMethod(split, { seed: opts.seed, maxEpochs: opts.epochs, log: opts.log });
+  opts.log(`  vitrine: built in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   const methods: (() => NextMethod | Promise<NextMethod>)[] = [
     () => popularityMethod(split),
     () => sessionPopularityMethod(split),
@@ -68,20 +83,24 @@ async function nextViewTask(split: SessionSplit, opts: EvalOptions): Promise<Tas
   vitrine.dispose();
   const n = queries.length;
   const fresh = queries.filter((q) => !q.prefix.includes(q.target)).length;
-  return { task: 'next-view', dataset: split.dataset, results, notes: [...split.notes, `${n} queries, ${fresh} of them new items (${((100 * (n - fresh)) / Math.max(1, n)).toFixed(0)}% re-views)`] };
+  return {
+    task: 'next-view', dataset: split.dataset, results, choice: vitrine.choice,
+    notes: [...split.notes, `${n} queries, ${fresh} of them new items (${((100 * (n - fresh)) / Math.max(1, n)).toFixed(0)}% re-views)`, ...choiceNotes(vitrine.choice)],
+  };
 }
 
 async function complementaryTask(split: BasketSplit, opts: EvalOptions): Promise<TaskResult> {
   const queries = basketQueries(split, opts.seed, opts.maxQueries);
   opts.log(`complementary · ${split.dataset}: ${split.items} items, ${split.train.length} training lists, ${queries.length} test queries`);
   const { model, accept } = await trainSplitPair(split, opts.seed);
+  const vitrine = vitrinePairs(split, model, accept, opts.seed, opts.log);
   const methods = [
     popularityPairs(split),
     cooccurrencePairs(split, 'count'),
     cooccurrencePairs(split, 'jaccard'),
     cooccurrencePairs(split, 'llr'),
     pairModelPairs(split, model),
-    vitrinePairs(split, model, accept, opts.seed),
+    vitrine,
   ];
   const results = [];
   for (const m of methods) {
@@ -90,25 +109,18 @@ async function complementaryTask(split: BasketSplit, opts: EvalOptions): Promise
     opts.log(`  ${r.method.padEnd(12)} ${Object.entries(r.metrics).map(([k, v]) => `${k} ${fmt(v)}`).join('  ')}`);
   }
   model.dispose();
-  return { task: 'complementary', dataset: split.dataset, results, notes: [...split.notes, `pair model: held-out AUC ${model.auc.toFixed(3)} on its own training pairs' held-out tenth`] };
+  return {
+    task: 'complementary', dataset: split.dataset, results, choice: vitrine.choice,
+    notes: [
+      ...split.notes,
+      `pair model (Vitrine's cold-start component, not a baseline): AUC ${model.auc.toFixed(3)} on the pairs of held-out training baskets (every tenth, whole) against pairs never bought together (the partner's popularity alone ranks the same pairs at ${model.popularityAuc.toFixed(3)})`,
+      `vitrine's lists: ${vitrine.filled.neighbours} filled from their co-purchase neighbourhood, ${vitrine.filled.pairModel} by the pair model`,
+      ...choiceNotes(vitrine.choice),
+    ],
+  };
 }
 
 const fmt = (v: number | null | undefined) => (typeof v === 'number' ? v.toFixed(4) : '—');
-
-/** A session log given on the command line: its own time split, or `--test` as the test sessions. */
-async function givenLog(opts: EvalOptions): Promise<SessionSplit> {
-  if (!opts.test) return loadEventLog(opts.events!, opts.eventsColumns, opts.events);
-  const index = new Map<string, number>();
-  const problems = new Problems();
-  const train = await readSessions(opts.events!, { index, addUnknown: true, columns: opts.eventsColumns, problems });
-  const test = await readSessions(opts.test, { index, columns: opts.eventsColumns, problems });
-  return {
-    dataset: opts.events!, items: index.size,
-    train: [...train.sessions].map((s) => s.slice()),
-    test: [...test.sessions].filter((s) => s.length > 1).map((s) => ({ session: s.slice(), from: 1 })),
-    notes: [`train ${opts.events}: ${train.sessions.count} sessions; test ${opts.test}: ${test.sessions.count} sessions`, ...problems.warnings()],
-  };
-}
 
 /** Runs the chosen tasks; returns every task's results (and writes the outputs asked for). */
 export async function runEval(opts: EvalOptions): Promise<TaskResult[]> {
@@ -128,8 +140,9 @@ export async function runEval(opts: EvalOptions): Promise<TaskResult[]> {
       opts.log(`${what}: skipped — ${e.message}`);
     }
   };
-  if (opts.events) {
-    await attempt(`next-view ${opts.events}`, async () => nextViewTask(await givenLog(opts), opts));
+  if (opts.events || opts.baskets) {
+    if (opts.events) await attempt(`next-view ${opts.events}`, async () => nextViewTask(await loadEventLog(opts.events!, opts.eventsColumns, opts.events, undefined, opts.test), opts));
+    if (opts.baskets) await attempt(`complementary ${opts.baskets}`, async () => complementaryTask(await loadBasketLog(opts.baskets!, opts.basketsColumns, opts.test, opts.seed), opts));
   } else {
     // The visual task runs in a worker thread, on the second core, while the others run here.
     const visual = opts.tasks.has('visual')
@@ -157,7 +170,7 @@ export async function runEval(opts: EvalOptions): Promise<TaskResult[]> {
       });
     }
   }
-  const json = tasks.map(({ task, dataset, results }) => ({ task, dataset, results }));
+  const json = tasks.map(({ task, dataset, results, choice }) => ({ task, dataset, results, ...(choice ? { choice } : {}) }));
   if (opts.json) writeFileSync(opts.json, JSON.stringify(json, null, 1) + '\n');
   if (opts.out) {
     mkdirSync(opts.out, { recursive: true });
@@ -170,6 +183,7 @@ export async function runEval(opts: EvalOptions): Promise<TaskResult[]> {
       "session, with the session's items removed from every method's candidates; `MRR@20:first` = seed §2's protocol",
       "(a session's first item → its later items).",
       '',
+      ...summaryTable(tasks),
       ...tasks.map((t) => `${markdownTable(t)}\n![${t.task} ${t.dataset}](${chartName(t)})\n`),
       ...(skipped.length ? ['## Skipped', '', ...skipped.map((s) => `- ${s}`), ''] : []),
     ].join('\n');
@@ -211,10 +225,13 @@ const USAGE = `usage: npm run eval -- [options]
   --tasks LIST            next-view,complementary,visual (default all)
   --events FILE           evaluate next view on this session log only (CSV/TSV, as the builder reads it)
   --events-columns SPEC   its column names: session=…,user=…,item=…,time=…
-  --test FILE             the test sessions (default: the latest 20% of FILE's sessions)
+  --baskets FILE          evaluate goes-with on this purchase log only (CSV/TSV: order, product[, time])
+  --baskets-columns SPEC  its column names: order=…,item=…,time=…
+  --test FILE             the test sessions or baskets (default: the latest 20% by time; baskets
+                          without a time column: a seeded 20%)
   --max-queries N         test queries per dataset, taken evenly (default 5000)
   --fmnist-per-class N    Fashion-MNIST train images per class for the head (default 2000)
-  --epochs N              next-view training epochs (default: the builder's)
+  --epochs N              GRU epochs at most (default: the builder's, 20; early stopping ends sooner)
   --onehot-max-params N   train seed §1's network only up to this size (default 20000000)
   --no-progress`;
 
@@ -225,7 +242,8 @@ export async function main(argv: string[]): Promise<number> {
       args: argv,
       options: {
         data: { type: 'string' }, out: { type: 'string' }, json: { type: 'string' }, seed: { type: 'string' }, tasks: { type: 'string' },
-        events: { type: 'string' }, 'events-columns': { type: 'string' }, test: { type: 'string' }, 'max-queries': { type: 'string' },
+        events: { type: 'string' }, 'events-columns': { type: 'string' }, baskets: { type: 'string' }, 'baskets-columns': { type: 'string' },
+        test: { type: 'string' }, 'max-queries': { type: 'string' },
         'fmnist-per-class': { type: 'string' }, epochs: { type: 'string' }, 'onehot-max-params': { type: 'string' }, 'no-progress': { type: 'boolean' },
         'fmnist-dir': { type: 'string' }, help: { type: 'boolean' },
       },
@@ -249,10 +267,12 @@ export async function main(argv: string[]): Promise<number> {
     const t0 = performance.now();
     await runEval({
       data: values.data ?? '../shared/data',
-      out: values.out === '' ? undefined : (values.out ?? (values.events ? undefined : 'test/eval')),
+      out: values.out === '' ? undefined : (values.out ?? (values.events || values.baskets ? undefined : 'test/eval')),
       json: values.json, seed: int('seed', values.seed, 1), tasks,
       events: values.events,
       eventsColumns: values['events-columns'] ? parseColumnSpec(values['events-columns'], Object.keys(EVENT_COLUMNS), '--events-columns') : undefined,
+      baskets: values.baskets,
+      basketsColumns: values['baskets-columns'] ? parseColumnSpec(values['baskets-columns'], Object.keys(BASKET_COLUMNS), '--baskets-columns') : undefined,
       test: values.test,
       maxQueries: int('max-queries', values['max-queries'], 5000),
       oneHotMaxParams: int('onehot-max-params', values['onehot-max-params'], 20_000_000),

@@ -1,10 +1,15 @@
 /**
- * Item-to-item co-occurrence in "transactions" (sessions, baskets, outfits), scored three ways as in
- * seed §2: raw count, Jaccard, and Dunning's log-likelihood ratio (LLR), which favours pairs that
- * co-occur more than their popularity explains and so suppresses merely popular items.
+ * Item-to-item co-occurrence in "transactions" (sessions, baskets, outfits). Seed §2's three
+ * scores — raw count, Jaccard and Dunning's log-likelihood ratio (LLR), a significance test that
+ * suppresses merely popular items — and the two that predict "bought with" (measured on the shared
+ * basket datasets, where LLR lists lose to plain counts):
+ * - `conditional`: P(b | a), read forwards from a, with `prior` pseudo-baskets of b's popularity
+ *   (the count plus a popularity prior, normalised per a so a basket's items vote equally);
+ * - `cosine`: count / (f(a)^α · f(b)^(1−α)) — α = 0.5 is cosine, α = 1 is P(b | a); in between,
+ *   popular partners are discounted a little.
  */
 
-export type CooccurrenceScore = 'count' | 'jaccard' | 'llr';
+export type CooccurrenceScore = 'count' | 'jaccard' | 'llr' | 'conditional' | 'cosine';
 
 export interface TopKOptions {
   k: number;
@@ -22,6 +27,15 @@ export interface TopKOptions {
    * Default 50.
    */
   maxLength?: number;
+  /** `conditional`: pseudo-baskets of the partner's popularity (default 0). */
+  prior?: number;
+  /** `cosine`: the exponent α (default 0.5). */
+  alpha?: number;
+  /**
+   * LLR as a tail filter: entries after a list's first `llrTail` must co-occur more often than
+   * chance, significantly (G² ≥ 3.84, p < 0.05). Default: no filter.
+   */
+  llrTail?: number;
 }
 
 /** A top-k list per item index: `[otherIndex, score]`, best first. */
@@ -42,6 +56,9 @@ export function llr(k11: number, k12: number, k21: number, k22: number): number 
   return 2 * (rowEntropy + colEntropy - matEntropy);
 }
 
+/** G² of a pair seen together more often than chance, at p < 0.05 (χ² with one degree of freedom). */
+const significant = (both: number, fa: number, fb: number, n: number): boolean => both * n > fa * fb && llr(both, fa - both, fb - both, n - fa - fb + both) >= 3.84;
+
 /**
  * Top-k co-occurring items per item over `transactions` (each a list of item indices in
  * [0, itemCount); duplicates within a transaction count once).
@@ -50,6 +67,8 @@ export function cooccurrenceTopK(transactions: Iterable<Iterable<number>>, itemC
   const score = opts.score ?? 'llr';
   const minSupport = opts.minSupport ?? 2;
   const maxLength = opts.maxLength ?? 50;
+  const prior = opts.prior ?? 0;
+  const alpha = opts.alpha ?? 0.5;
   const itemFreq = new Float64Array(itemCount);
   const pairs: Map<number, number>[] = Array.from({ length: itemCount }, () => new Map());
   let n = 0;
@@ -76,26 +95,13 @@ export function cooccurrenceTopK(transactions: Iterable<Iterable<number>>, itemC
       const s =
         score === 'count' ? both
         : score === 'jaccard' ? both / (fa + fb - both)
+        : score === 'conditional' ? (both + prior * (fb / n)) / (fa + prior)
+        : score === 'cosine' ? both / (Math.pow(fa, alpha) * Math.pow(fb, 1 - alpha))
         : llr(both, fa - both, fb - both, n - fa - fb + both);
       scored.push([b, s]);
     }
     scored.sort((x, y) => y[1] - x[1] || x[0] - y[0]);
-    return scored.slice(0, opts.k);
+    const list = opts.llrTail === undefined ? scored : scored.filter(([b], r) => r < opts.llrTail! || significant(row.get(b)!, itemFreq[a]!, itemFreq[b]!, n));
+    return list.slice(0, opts.k);
   });
-}
-
-/**
- * For each item, the items most often viewed directly after it (first-order transitions within
- * sessions), best first: the "often viewed next" fallback when a shopper has no history yet.
- */
-export function nextAfterTopK(sessions: Iterable<ArrayLike<number>>, itemCount: number, k: number): TopKLists {
-  const rows: Map<number, number>[] = Array.from({ length: itemCount }, () => new Map());
-  for (const s of sessions) {
-    for (let i = 0; i + 1 < s.length; i++) {
-      const a = s[i]!;
-      const b = s[i + 1]!;
-      if (a !== b) rows[a]!.set(b, (rows[a]!.get(b) ?? 0) + 1);
-    }
-  }
-  return rows.map((row) => [...row].sort((x, y) => y[1] - x[1] || x[0] - y[0]).slice(0, k));
 }

@@ -39,3 +39,13 @@ export function createRng(seed: number): Rng {
     },
   };
 }
+
+/** `0 … n − 1` in a random order (Fisher–Yates, drawing from `rng`). */
+export function shuffledIndices(n: number, rng: Rng): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}

@@ -45,3 +45,23 @@ export function groupBy<E>(events: readonly E[], key: (e: E) => string): Map<str
   }
   return groups;
 }
+
+/** Sessions (or baskets) stored flat: list `s` is `items[offsets[s] .. offsets[s + 1])`. */
+export interface SessionLists {
+  items: Int32Array;
+  offsets: Int32Array;
+}
+
+/** Lists as flat {@link SessionLists}, keeping each list's latest `keepLatest` items. */
+export function sessionLists(lists: Iterable<ArrayLike<number>>, keepLatest = Infinity): SessionLists {
+  const offsets: number[] = [0];
+  const items: number[] = [];
+  for (const s of lists) {
+    for (let i = Math.max(0, s.length - keepLatest); i < s.length; i++) items.push(s[i]!);
+    offsets.push(items.length);
+  }
+  return { items: Int32Array.from(items), offsets: Int32Array.from(offsets) };
+}
+
+/** List `s` of flat lists, as a view. */
+export const sessionAt = (lists: SessionLists, s: number): Int32Array => lists.items.subarray(lists.offsets[s]!, lists.offsets[s + 1]!);

@@ -6,6 +6,8 @@ import { dequantizeRow, searchInt8 } from '../recommend/knn.js';
 import { topIndices } from '../recommend/select.js';
 import { diversify } from '../recommend/rerank.js';
 import { currentSession } from '../recommend/sessions.js';
+import { goesWithRow } from '../recommend/goes-with.js';
+import { indexSessions, modelProbabilities, needsModel, nextViewScores, type SessionIndex } from '../recommend/next-view.js';
 import { openHistory, validateEvent } from '../store/history.js';
 import type { BackendInfo, BackendPreference, EngineApi, Recommendation, RowKind, RowQuery, RowResult } from '../protocol.js';
 import type { ImageEmbedder, NextViewModel } from '../model/runtime.js';
@@ -143,8 +145,7 @@ export function createEngine(opts: EngineOptions): EngineApi {
     const self = b.index.get(q.product);
     if (!c) return { row: 'complementary', basis: 'complementary', items: [] };
     if (self !== undefined) {
-      const list = (await listsOf(b, c.file))[self]!;
-      const hits = list.filter(([j]) => j !== self && b.items[j]!.inStock !== false).map(([index, score]) => ({ index, score }));
+      const hits = goesWithRow(await listsOf(b, c.file), self).filter((h) => b.items[h.index]!.inStock !== false);
       return { row: 'complementary', basis: 'complementary', items: toItems(b, diversify(hits, categoryOf(b), q.limit + 4, Math.ceil(q.limit / 3)), q) };
     }
     // Not in the bundle: the pair model scores the catalog against the product's image and title.
@@ -177,31 +178,35 @@ export function createEngine(opts: EngineOptions): EngineApi {
     const n = b.bundle.manifest.nextView;
     if (!n) return { row: 'next', basis: 'often-next', items: [] };
     const views = (await (await history).list()).filter((e) => e.kind === 'view');
-    // The shopper's current session, as bundle indices, repeats of the same product collapsed.
+    // The shopper's current session, as bundle indices, repeats of the same product collapsed;
+    // the page's product is its latest view (also when history is off and nothing was recorded).
     const session: number[] = [];
     for (const e of currentSession(views, Date.now())) {
       const i = b.index.get(e.productId);
       if (i !== undefined && session[session.length - 1] !== i) session.push(i);
     }
     const self = b.index.get(q.product);
-    const seen = new Set(session);
-    if (self !== undefined) seen.add(self);
-    if (n.model && session.length >= 2) {
-      const { rt, backend } = await tf(q.backend);
+    if (self !== undefined && session[session.length - 1] !== self) session.push(self);
+    if (!session.length) return { row: 'next', basis: 'often-next', items: [] };
+    const sessionsFile = n.sessions;
+    const ix = await once<SessionIndex>(b.models, 'sessions', async () => (await b.primary, indexSessions(await b.bundle.sessions(sessionsFile), b.items.length)));
+    let model: Float64Array | undefined;
+    let backend: BackendInfo | undefined;
+    if (n.model && needsModel(session, n.method)) {
       const ref = n.model;
+      const loaded = await tf(q.backend);
+      backend = loaded.backend;
       const nv = await once<NextViewModel>(b.models, 'next', async () => {
         const { header, weights } = await b.bundle.tensors(ref);
-        return loading(ref.model, () => rt.NextViewModel.load(header, weights, b.items.length, ref.model));
+        return loading(ref.model, () => loaded.rt.NextViewModel.load(header, weights, b.items.length, ref.model));
       });
-      const hits = topIndices(await nv.scores(session), q.limit + 4, seen);
-      return { row: 'next', basis: 'session', items: toItems(b, hits, q), backend };
+      model = modelProbabilities(await nv.scores(session));
     }
-    // No session to read yet: what shoppers most often view after this product (or the last one seen).
-    const from = self ?? session[session.length - 1];
-    if (from === undefined) return { row: 'next', basis: 'often-next', items: [] };
-    const list = (await listsOf(b, n.fallback))[from]!;
-    const hits = list.filter(([j]) => !seen.has(j)).map(([index, score]) => ({ index, score }));
-    return { row: 'next', basis: 'often-next', items: toItems(b, hits, q) };
+    const scores = nextViewScores(ix, session, n.method, model);
+    // Only what the method scored: popularity alone (below 1e-9) only breaks ties.
+    const hits = topIndices(scores, q.limit + 4, new Set(session)).filter((h) => h.score > 1e-9);
+    // One view: "often viewed after this"; more: read from this shopper's session.
+    return { row: 'next', basis: session.length > 1 ? 'session' : 'often-next', items: toItems(b, hits, q), ...(backend ? { backend } : {}) };
   }
 
   return {

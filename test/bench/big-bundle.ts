@@ -1,6 +1,6 @@
 /**
  * A synthetic bundle of `count` products for the memory benchmark: random unit embeddings (int8, as
- * the builder writes them), goes-with and next-after lists of 12, no models — what a large store's
+ * the builder writes them), goes-with lists of 12, a session sample, no models — what a large store's
  * bundle holds for the rows that render without TF.js. Written with the builder's own BundleWriter,
  * so the widget reads it through the same checks as a real one.
  */
@@ -8,6 +8,9 @@ import { BundleWriter } from '../../src/bundle/writer.js';
 import type { BundleItem, TopKFile } from '../../src/bundle/format.js';
 import { quantizeInt8 } from '../../src/recommend/knn.js';
 import { createRng } from '../../src/recommend/rng.js';
+import { VSKNN } from '../../src/recommend/next-view.js';
+import { encodeSessions } from '../../src/bundle/session-file.js';
+import { sessionLists } from '../../src/recommend/sessions.js';
 
 export function writeBigBundle(dir: string, count: number, dims = 64, seed = 11): void {
   const rng = createRng(seed);
@@ -28,6 +31,8 @@ export function writeBigBundle(dir: string, count: number, dims = 64, seed = 11)
     for (let d = 0; d < dims; d++) m[r * dims + d]! /= Math.sqrt(norm);
   }
   const q = quantizeInt8(m, dims);
+  // Sessions of 2–10 random views, four per product on average.
+  const sessions = () => Array.from({ length: Math.ceil(count / 1.5) }, () => Array.from({ length: 2 + rng.int(9) }, () => rng.int(count)));
   const lists = (): TopKFile =>
     Array.from({ length: count }, () => Array.from({ length: 12 }, (_, k): [number, number] => [rng.int(count), Math.round((12 - k) * 100) / 100]));
   w.finish({
@@ -38,7 +43,7 @@ export function writeBigBundle(dir: string, count: number, dims = 64, seed = 11)
       metric: 'cosine',
       codes: w.add('embeddings.i8', new Uint8Array(q.codes.buffer)),
     },
-    complementary: { file: w.add('complementary.json', JSON.stringify(lists())), method: 'llr', k: 12 },
-    nextView: { fallback: w.add('next-after.json', JSON.stringify(lists())), maxLength: 8 },
+    complementary: { file: w.add('complementary.json', JSON.stringify(lists())), method: { score: 'count', k: 12 } },
+    nextView: { sessions: w.add('next-view/sessions.bin', encodeSessions(sessionLists(sessions()), count)), method: { maxLength: 20, sknn: { ...VSKNN, weight: 1 } } },
   });
 }

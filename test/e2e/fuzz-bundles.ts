@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { createRng } from '../../src/recommend/rng.js';
+import { decodeSessions, encodeSessions } from '../../src/bundle/session-file.js';
 import type { Reply } from './fault-server.js';
 
 export type Row = 'similar' | 'complementary' | 'next';
@@ -34,7 +35,7 @@ export interface FuzzCase {
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const FILES = [
-  'items.json', 'embeddings.i8', 'complementary.json', 'next-after.json',
+  'items.json', 'embeddings.i8', 'complementary.json', 'next-view/sessions.bin',
   'image-head/model.json', 'image-head/weights.bin', '../mobilenet_v2/model.json', '../mobilenet_v2/weights.bin',
   'pair-model/model.json', 'pair-model/weights.bin', 'next-view/model.json', 'next-view/weights.bin',
 ] as const;
@@ -48,7 +49,7 @@ const READER: Record<File, { row: Row; product: string; phase: Phase; weight: nu
   'items.json': { row: 'similar', product: 'VT0001', phase: 'plain', weight: 4 },
   'embeddings.i8': { row: 'similar', product: 'VT0001', phase: 'plain', weight: 5 },
   'complementary.json': { row: 'complementary', product: 'VT0001', phase: 'plain', weight: 4 },
-  'next-after.json': { row: 'next', product: 'VT0001', phase: 'plain', weight: 4 },
+  'next-view/sessions.bin': { row: 'next', product: 'VT0001', phase: 'plain', weight: 4 },
   'image-head/model.json': { row: 'similar', product: 'NEW0001', phase: 'image', weight: 1 },
   'image-head/weights.bin': { row: 'similar', product: 'NEW0001', phase: 'image', weight: 1 },
   '../mobilenet_v2/model.json': { row: 'similar', product: 'NEW0001', phase: 'image', weight: 1 },
@@ -171,7 +172,7 @@ export function fuzzCases(seed: number): FuzzCase[] {
     add('manifest: bad JSON', `manifest.json ${what}`, 'manifest.json', /^(is not valid JSON \(.+\)|the manifest is not a JSON object)$/, (_m, put) => put('manifest.json', { body }));
   }
   // 8. Unknown format or version.
-  for (const v of [0, 2, 99, '1', 1.5, null, -1]) add('unknown format/version', `version ${JSON.stringify(v)}`, 'manifest.json', /^version .+ is not supported \(this reader knows 1\)$/, (m) => (m.version = v));
+  for (const v of [0, 1, 99, '2', 1.5, null, -1]) add('unknown format/version', `version ${JSON.stringify(v)}`, 'manifest.json', /^version .+ is not supported \(this reader knows 2\)$/, (m) => (m.version = v));
   for (const f of ['vitrine-bundl', 'onnx', null]) add('unknown format/version', `format ${JSON.stringify(f)}`, 'manifest.json', /^format .+ expected "vitrine-bundle"$/, (m) => (m.format = f));
   // 9. NaN and ±Infinity scales (of the int8 model tensors; the bundle's embeddings carry none), checksums recomputed.
   for (const [f, tensor, n] of [['next-view', 'items', 12], ['pair-model', 'legs', 4]] as const) {
@@ -199,7 +200,8 @@ export function fuzzCases(seed: number): FuzzCase[] {
   }
   for (const c of [999, 1001, 0, 2000]) add('counts disagree', `items.count ${c}`, 'manifest.json', /^similar\.codes file has 64000 bytes, items\.count × dims is \d+$/, (m) => (m.items.count = c));
   for (const d of [63, 65, 128, 32]) add('counts disagree', `similar.dims ${d}`, 'manifest.json', new RegExp(`^similar\\.codes file has 64000 bytes, items\\.count × dims is ${1000 * d}$`), (m) => (m.similar.dims = d));
-  for (const f of ['complementary.json', 'next-after.json'] as const) {
+  {
+    const f = 'complementary.json';
     const lists = JSON.parse(orig(f).toString()) as unknown[][];
     // The row reads VT0001's list (entry 0), but the whole file is checked when it loads.
     for (const [bad, label] of [[[1000, 1], 'index = count'], [[-1, 1], 'index -1'], [[2.5, 1], 'index 2.5'], [['3', 1], 'index "3"'], [[3, null], 'score null']] as const) {
@@ -209,6 +211,21 @@ export function fuzzCases(seed: number): FuzzCase[] {
       add('counts disagree', `${f}: entry ${i} gets ${label}`, f, new RegExp(`^entry ${i} has an invalid \\[index, score\\] pair$`), (_m, _put, rehash) => rehash(f, Buffer.from(JSON.stringify(copy))));
     }
     add('counts disagree', `${f}: 999 lists`, f, /^must be an array of 1000 lists$/, (_m, _put, rehash) => rehash(f, Buffer.from(JSON.stringify(lists.slice(1)))));
+  }
+  // The session sample: for another catalog size, an item out of range, bytes left over (checksums recomputed).
+  {
+    const f = 'next-view/sessions.bin';
+    const sessions = decodeSessions(orig(f), 1000, f);
+    const bigger = Buffer.from(encodeSessions(sessions, 1001));
+    add('counts disagree', `${f}: written for 1001 items`, f, /^is for 1001 items, the bundle has 1000$/, (_m, _put, rehash) => rehash(f, bigger));
+    const items = sessions.items.slice();
+    const at = rng.int(items.length);
+    items[at] = 1000;
+    const s = sessions.offsets.findIndex((o) => o > at) - 1;
+    const out = Buffer.from(encodeSessions({ items, offsets: sessions.offsets }, 1001));
+    out.set(Buffer.from(encodeSessions(sessions, 1000)).subarray(4, 6), 4); // the item count back to 1000
+    add('counts disagree', `${f}: session ${s} names item 1000`, f, new RegExp(`^session ${s} names item 1000, outside 0…999$`), (_m, _put, rehash) => rehash(f, out));
+    add('counts disagree', `${f}: 3 bytes after the last session`, f, /^has 3 bytes after its last session$/, (_m, _put, rehash) => rehash(f, Buffer.concat([orig(f), Buffer.from([1, 1, 1])])));
   }
   // Tensor headers whose shapes disagree with the weights' bytes (checksums recomputed).
   for (const [f, k] of [['next-view', 6], ['pair-model', 2]] as const) {
@@ -242,11 +259,11 @@ export function fuzzCases(seed: number): FuzzCase[] {
       for (let k = 0; k < 5 + n; k++) m.files[`pad-${k}.bin`] = { bytes: 250 * 2 ** 20, sha256: '0'.repeat(64) };
     });
   }
-  for (const f of ['items.json', 'embeddings.i8', 'complementary.json', 'next-after.json'] as const) {
+  for (const f of ['items.json', 'embeddings.i8', 'complementary.json', 'next-view/sessions.bin'] as const) {
     add('absurd size', `${f} sent with a 2 GB Content-Length`, f, new RegExp(`^is 2147483648 bytes \\(Content-Length\\), more than the ${orig(f).length} the manifest says$`), (_m, put) => put(f, { body: orig(f), delivery: { how: 'lying-length', length: 2 ** 31 } }));
   }
   add('absurd size', 'manifest.json sent with a 2 GB Content-Length', 'manifest.json', /^is 2147483648 bytes \(Content-Length\), more than the 1048576 allowed$/, (_m, put) => put('manifest.json', { body: mText, delivery: { how: 'lying-length', length: 2 ** 31 } }));
-  for (const f of ['items.json', 'embeddings.i8', 'complementary.json', 'next-after.json'] as const) {
+  for (const f of ['items.json', 'embeddings.i8', 'complementary.json', 'next-view/sessions.bin'] as const) {
     add('absurd size', `${f} streams without end`, f, new RegExp(`^is longer than the ${orig(f).length} bytes the manifest says; stopped reading$`), (_m, put) => put(f, { body: orig(f), delivery: { how: 'endless' } }));
   }
   add('absurd size', 'manifest.json streams without end', 'manifest.json', /^is longer than the 1048576 bytes allowed; stopped reading$/, (_m, put) => put('manifest.json', { body: mText, delivery: { how: 'endless' } }));
@@ -262,15 +279,19 @@ export function fuzzCases(seed: number): FuzzCase[] {
     ['another origin', (m) => (m.items.file = 'https://evil.example/items.json'), /^items\.file must be a relative path$/],
     ['javascript: path', (m) => (m.similar.codes = 'javascript:alert(1)'), /^similar\.codes must be a relative path$/],
     ['backslash path', (m) => (m.complementary.file = 'a\\b.json'), /^complementary\.file must be a relative path$/],
-    ['unlisted file', (m) => (m.nextView.fallback = 'nowhere.json'), /^nextView\.fallback names "nowhere\.json", which is not listed in files$/],
+    ['unlisted file', (m) => (m.nextView.sessions = 'nowhere.bin'), /^nextView\.sessions names "nowhere\.bin", which is not listed in files$/],
     ['files missing', (m) => delete m.files, /^files is missing$/],
     ['items missing', (m) => delete m.items, /^items is missing$/],
     ['metric dot', (m) => (m.similar.metric = 'dot'), /^similar\.metric must be "cosine"$/],
     ['dims 0', (m) => (m.similar.dims = 0), /^similar\.dims must be an integer from 1 to 4096$/],
     ['inputSize 0', (m) => (m.imageModel.inputSize = 0), /^imageModel\.inputSize must be an integer from 1 to 1024$/],
     ['inputRange reversed', (m) => (m.imageModel.inputRange = [1, -1]), /^imageModel\.inputRange must be \[low, high\] with low < high$/],
-    ['maxLength 0', (m) => (m.nextView.maxLength = 0), /^nextView\.maxLength must be an integer from 1 to 256$/],
-    ['method magic', (m) => (m.complementary.method = 'magic'), /^complementary\.method must be llr, jaccard or count$/],
+    ['maxLength 0', (m) => (m.nextView.method.maxLength = 0), /^nextView\.method config\.maxLength must be a number from 1 to 1000$/],
+    ['negative weight', (m) => (m.nextView.method.model.weight = -1), /^nextView\.method model\.weight must be a number from 0 to 1000$/],
+    ['model unused', (m) => (delete m.nextView.method.model, delete m.nextView.method.oneView), /^nextView\.model is given, and nextView\.method does not use it$/],
+    ['one-view scorer without a model', (m) => delete m.nextView.method.model, /^nextView\.method oneView is given without a model$/],
+    ['method magic', (m) => (m.complementary.method = 'magic'), /^complementary\.method\.score must be count, conditional or cosine$/],
+    ['list length 0', (m) => (m.complementary.method.k = 0), /^complementary\.method\.k must be an integer from 1 to 1000$/],
     ['head as a graph model', (m) => (m.imageModel.head.format = 'graph'), /^imageModel\.head\.format must be "layers"$/],
   ];
   for (const [what, edit, reason] of fieldCases) add('manifest: wrong field', what, 'manifest.json', reason, (m) => edit(m));

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { BundleWriter } from '../../src/bundle/writer.js';
 import type { BundleItem } from '../../src/bundle/format.js';
 import { quantizeInt8 } from '../../src/recommend/knn.js';
+import { encodeSessions } from '../../src/bundle/session-file.js';
+import { sessionLists } from '../../src/recommend/sessions.js';
 import { DEMO_ROOTS } from '../../scripts/serve.js';
 import { expect, test, watchErrors } from './fixtures.js';
 
@@ -105,8 +107,12 @@ function hostileBundle(dir: string): { items: BundleItem[]; linkable: Set<string
     name: 'hostile',
     items: { count: n, file: w.add('items.json', JSON.stringify(items)) },
     similar: { dims: DIMS, metric: 'cosine', codes: w.add('embeddings.i8', new Uint8Array(q.codes.buffer)) },
-    complementary: { file: w.add('complementary.json', JSON.stringify(items.map((_, i) => all(i)))), method: 'llr', k: 50 },
-    nextView: { fallback: w.add('next-after.json', JSON.stringify(items.map((_, i) => all(i)))), maxLength: 8 },
+    complementary: { file: w.add('complementary.json', JSON.stringify(items.map((_, i) => all(i)))), method: { score: 'count', k: 50 } },
+    // One session per item: it and the 50 after it. Rules reading 50 steps after the page's product find those 50.
+    nextView: {
+      sessions: w.add('next-view/sessions.bin', encodeSessions(sessionLists(items.map((_, i) => [i, ...all(i).map(([j]) => j)])), n)),
+      method: { maxLength: 20, rules: { window: 50, depth: 1, sample: 500, weight: 1 } },
+    },
   });
   return { items, linkable };
 }

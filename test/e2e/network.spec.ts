@@ -37,7 +37,7 @@ test('404 is not retried, 500 is retried a bounded number of times; the other ro
   server = await startFaultServer((path) => {
     if (!broken) return undefined;
     if (path === `${DEMO}complementary.json`) return { status: 500, body: 'upstream down' };
-    if (path === `${DEMO}next-after.json`) return { status: 404, body: 'gone' };
+    if (path === `${DEMO}next-view/sessions.bin`) return { status: 404, body: 'gone' };
     return undefined;
   });
   const errors = watchErrors(page);
@@ -52,8 +52,8 @@ test('404 is not retried, 500 is retried a bounded number of times; the other ro
     expect(messages).toContainEqual(expect.stringMatching(/^\[vitrine\] recommendations unavailable: bundle file complementary\.json: could not be fetched from \S+ in 3 tries \(HTTP 500\)$/));
   });
   await fault('HTTP 404', async () => {
-    expect(server.hits(`${DEMO}next-after.json`)).toBe(1);
-    expect(messages).toContainEqual(expect.stringMatching(/^\[vitrine\] recommendations unavailable: bundle file next-after\.json: HTTP 404 from \S+next-after\.json$/));
+    expect(server.hits(`${DEMO}next-view/sessions.bin`)).toBe(1);
+    expect(messages).toContainEqual(expect.stringMatching(/^\[vitrine\] recommendations unavailable: bundle file next-view\/sessions\.bin: HTTP 404 from \S+next-view\/sessions\.bin$/));
   });
   expect(messages).toHaveLength(2);
   // The store's page is untouched.
@@ -75,7 +75,7 @@ test('a connection dropped mid-file and a stalled response are retried; a slow o
   const slowStart = { at: 0, end: 0 };
   server = await startFaultServer((path, hit): Reply | undefined => {
     if (path === `${DEMO}complementary.json` && hit === 1) return { body: file('complementary.json'), delivery: { how: 'drop', after: 16_384 } };
-    if (path === `${DEMO}next-after.json` && hit === 1) return { body: file('next-after.json'), delivery: { how: 'stall', after: 1024 } };
+    if (path === `${DEMO}next-view/sessions.bin` && hit === 1) return { body: file('next-view/sessions.bin'), delivery: { how: 'stall', after: 1024 } };
     if (path === `${DEMO}embeddings.i8`) {
       slowStart.at ||= Date.now();
       return { body: file('embeddings.i8'), delivery: { how: 'slow', chunks: 8, everyMs: 250 } };
@@ -95,7 +95,7 @@ test('a connection dropped mid-file and a stalled response are retried; a slow o
   await fault('stalled response (headers and 1 KB, then nothing)', async () => {
     // The reader gives a stalled attempt 10 s without a byte, then tries again.
     await expect(page.locator(items('next')).first()).toBeVisible({ timeout: 40_000 });
-    expect(server.hits(`${DEMO}next-after.json`)).toBe(2);
+    expect(server.hits(`${DEMO}next-view/sessions.bin`)).toBe(2);
   });
   expect(messages).toEqual([]);
   expect(errors).toEqual([]);
@@ -155,7 +155,7 @@ test('a cached file is revalidated by its checksum: a stale copy is fetched agai
     manifest = manifestB;
     const messages = await view();
     await expect(page.locator(row('complementary'))).toHaveCount(0);
-    await expect.poll(() => messages).toEqual([expect.stringMatching(/^\[vitrine\] recommendations unavailable: bundle file complementary\.json: (sha256 is [0-9a-f]{64}, the manifest says [0-9a-f]{64}|is longer than the \d+ bytes the manifest says; stopped reading)$/)]);
+    await expect.poll(() => messages).toEqual([expect.stringMatching(/^\[vitrine\] recommendations unavailable: bundle file complementary\.json: (sha256 is [0-9a-f]{64}, the manifest says [0-9a-f]{64}|is longer than the \d+ bytes the manifest says; stopped reading|has \d+ bytes, the manifest says \d+)$/)]);
     // The cached copy, then one fetch past the cache.
     expect(server.hits(C)).toBe(2);
   });

@@ -135,27 +135,50 @@ test.describe('IndexedDB unavailable: history falls back to memory for the page,
 });
 
 test.describe('storage full', () => {
-  test('a real quota (set through the DevTools protocol): the oldest events are evicted to make room, never the newest', async ({ page, context, startServer }) => {
+  test('a real quota (set through the DevTools protocol): the newest event is never lost — the oldest are evicted, or history moves to memory, said once', async ({ page, context, browser, startServer }) => {
     const server = await startServer({ roots: ROOTS });
     const origin = new URL(server.url).origin;
     const { errors, messages } = watched(page);
-    await page.goto(server.url);
-    // Set before the database opens (Chromium reads an open database's quota once, then notices a
-    // full disk late). An empty database takes ~72 KB, each event ~250 bytes: storage fills up
-    // after a few hundred of the 800 events recorded, fewer than maxEvents (1000).
+    // What an empty database and an event take differs between Chromium versions (and their
+    // IndexedDB backends): measured first in a context of its own, the quota is then set, before the
+    // database opens (Chromium reads an open database's quota once), to fill up after about 300 of
+    // the 800 events — fewer than maxEvents (1000).
+    const probe = await browser.newContext();
+    const measure = await probe.newPage();
+    await measure.goto(server.url);
+    const usage = async () => (await (await probe.newCDPSession(measure)).send('Storage.getUsageAndQuota', { origin })).usage;
+    await record(measure, ['first']);
+    const empty = await usage();
+    await record(measure, ids('P', 200));
+    const perEvent = Math.max(1, ((await usage()) - empty) / 200);
+    await probe.close();
     const cdp = await context.newCDPSession(page);
-    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 100 * 1024 });
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: Math.round(empty + 300 * perEvent) });
+    await page.goto(server.url);
     const sent = ids('Q', 800);
     for (let i = 0; i < sent.length; i += 100) await record(page, sent.slice(i, i + 100));
     const kept = await history(page);
-    // Storage did fill up (else this test proves nothing), the newest event is there, and what
-    // is kept is an unbroken run up to it: only the oldest were evicted.
+    // Whatever the browser does, the newest event is there, and what is kept is an unbroken run up
+    // to it: only the oldest were evicted, none lost silently.
     expect(kept.length).toBeGreaterThan(50);
-    expect(kept.length).toBeLessThan(sent.length);
     expect(kept).toEqual(sent.slice(-kept.length));
-    // Still in IndexedDB, not in memory.
-    expect(await stored(page)).toEqual(kept);
-    expect(messages).toEqual([]);
+    if (messages.length) {
+      // A browser that frees deleted space only later (Chromium 150's IndexedDB): evicting cannot make
+      // room, so the history moves to memory for the page — with every event — and says so once.
+      expect(messages).toEqual([expect.stringMatching(/^\[vitrine\] browse history is kept in memory for this page only: IndexedDB could not be used \(QuotaExceededError\)$/)]);
+      expect(kept).toEqual(sent);
+      // The database keeps what it had when it filled up, less what was evicted: an unbroken run.
+      const inDb = (await stored(page)) ?? [];
+      const from = sent.indexOf(inDb[0]!);
+      expect(inDb.length).toBeGreaterThan(0);
+      expect(inDb).toEqual(sent.slice(from, from + inDb.length));
+      console.log(`storage full: this Chromium freed no space by evicting; history moved to memory with all ${kept.length} events (${inDb.length} left in IndexedDB)`);
+    } else {
+      // Storage did fill up (else this test proves nothing), and eviction made room: still in IndexedDB.
+      expect(kept.length).toBeLessThan(sent.length);
+      expect(await stored(page)).toEqual(kept);
+      console.log(`storage full: the oldest ${sent.length - kept.length} of ${sent.length} events evicted, ${kept.length} kept in IndexedDB`);
+    }
     expect(errors).toEqual([]);
     await cdp.send('Storage.overrideQuotaForOrigin', { origin });
   });

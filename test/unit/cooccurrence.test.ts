@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cooccurrenceTopK, llr, nextAfterTopK } from '../../src/recommend/cooccurrence.js';
+import { cooccurrenceTopK, llr } from '../../src/recommend/cooccurrence.js';
 
 /** G² = 2 Σ O·ln(O/E), computed the textbook way, independently of the entropy form under test. */
 function gSquared(k11: number, k12: number, k21: number, k22: number): number {
@@ -75,11 +75,35 @@ describe('cooccurrenceTopK', () => {
   });
 });
 
-describe('nextAfterTopK', () => {
-  it('counts what is viewed directly after each item, most frequent first', () => {
-    const lists = nextAfterTopK([[0, 1, 2], [0, 1], [0, 2], [1, 1, 0]], 3, 5);
-    expect(lists[0]).toEqual([[1, 2], [2, 1]]);
-    expect(lists[1]).toEqual([[0, 1], [2, 1]]);
-    expect(lists[2]).toEqual([]);
+describe('conditional and cosine scores, and the LLR tail filter', () => {
+  // 0 is in most baskets; 1 and 2 go together; 3 is rare.
+  const t: number[][] = [];
+  for (let i = 0; i < 40; i++) t.push([0, 1]);
+  for (let i = 0; i < 20; i++) t.push([1, 2]);
+  for (let i = 0; i < 50; i++) t.push([0]);
+  t.push([1, 3]);
+  // Frequencies: 0 → 90, 1 → 61, 2 → 20, 3 → 1; n = 111.
+
+  it('P(b | a) with a popularity prior of β pseudo-baskets: (both + β·f(b)/n) / (f(a) + β)', () => {
+    const plain = cooccurrenceTopK(t, 4, { k: 5, score: 'conditional', minSupport: 1 })[1]!;
+    expect(plain).toEqual([[0, 40 / 61], [2, 20 / 61], [3, 1 / 61]]);
+    const prior = cooccurrenceTopK(t, 4, { k: 5, score: 'conditional', prior: 5, minSupport: 1 })[1]!;
+    expect(prior[0]![1]).toBeCloseTo((40 + (5 * 90) / 111) / 66, 12);
+    expect(prior[2]![1]).toBeCloseTo((1 + (5 * 1) / 111) / 66, 12);
+  });
+
+  it('cosine with exponent α discounts popular partners: α = 0.5 puts 2 before 0 for 1', () => {
+    const cos = cooccurrenceTopK(t, 4, { k: 5, score: 'cosine', alpha: 0.5, minSupport: 1 })[1]!;
+    expect(cos.map(([j]) => j)).toEqual([2, 0, 3]);
+    expect(cos[0]![1]).toBeCloseTo(20 / Math.sqrt(61 * 20), 12);
+    // α = 1 is P(b | a): the popular partner first again.
+    expect(cooccurrenceTopK(t, 4, { k: 5, score: 'cosine', alpha: 1, minSupport: 1 })[1]!.map(([j]) => j)).toEqual([0, 2, 3]);
+  });
+
+  it('LLR drops insignificant pairs from the tail only, after the first few', () => {
+    // For 1: 0 and 2 are significant partners, 3 (seen together once) is not.
+    expect(cooccurrenceTopK(t, 4, { k: 5, score: 'count', minSupport: 1, llrTail: 1 })[1]!.map(([j]) => j)).toEqual([0, 2]);
+    // Within the head, nothing is dropped.
+    expect(cooccurrenceTopK(t, 4, { k: 5, score: 'count', minSupport: 1, llrTail: 3 })[1]!.map(([j]) => j)).toEqual([0, 2, 3]);
   });
 });

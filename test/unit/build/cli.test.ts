@@ -53,8 +53,13 @@ describe('vitrine bundle', () => {
     expect(first.stderr).toContain('catalog: 32 products');
     // 8 products a kind: at most 7 of 10 neighbours can share a category, so 0.700 is perfect.
     expect(first.stderr).toMatch(/embeddings: int8 recall@10 vs float32 (0\.9\d+|1\.000); same-category precision@10 0\.700/);
-    expect(first.stderr).toMatch(/pair model: \d+ positive pairs; held-out AUC/);
-    expect(first.stderr).toMatch(/next-view model: [\d,]+ parameters; seed §1's one-hot network would need 4,192/);
+    expect(first.stderr).toMatch(/pair model: \d+ positive pairs; AUC 0\.\d+ on held-out baskets against pairs never bought together/);
+    // Each row's method is chosen on held-back data, and the builder says what it tried and why.
+    expect(first.stderr).toMatch(/goes with: plain counts, unvalidated: \d+ held-back baskets to validate on \(fewer than 30\)/);
+    expect(first.stderr).toMatch(/next view: choosing on \d+ views of the latest \d+ sessions \(MRR@20:new, 95% bootstrap intervals\)\n {2}session-kNN \(V-SKNN defaults\) +MRR@20:new 0\.\d{4} \[0\.\d{4}, 0\.\d{4}\]/);
+    expect(first.stderr).toMatch(/GRU: not trained — \d+ training views for 32 products/);
+    expect(first.stderr).toMatch(/ {2}chosen: .+/);
+    expect(first.stderr).toMatch(/next view: 120 sessions \(\d+ views\) in the sample, [\d.]+ KB; seed §1's one-hot network would need 4,192 parameters/);
 
     const b = await openBundle(`${server.url}a/manifest.json`);
     const items = await b.items();
@@ -68,8 +73,15 @@ describe('vitrine bundle', () => {
     expect((await b.topK(b.manifest.complementary!.file))[0]!.length).toBeGreaterThan(0);
     await b.model(b.manifest.imageModel!.backbone);
     await b.model(b.manifest.imageModel!.head);
-    await b.tensors(b.manifest.nextView!.model!);
     await b.tensors(b.manifest.complementary!.pairModel!);
+    // The manifest records each row's method and, where it could be validated, its score and why.
+    const next = b.manifest.nextView!;
+    expect((await b.sessions(next.sessions)).offsets.length - 1).toBe(120);
+    expect(next.validation).toMatchObject({ metric: 'MRR@20:new', queries: expect.any(Number), reason: expect.stringMatching(/best single component|beats the best single/) });
+    expect(next.validation!.lo).toBeLessThanOrEqual(next.validation!.score);
+    expect(next.method.sknn ?? next.method.rules).toBeDefined();
+    expect(b.manifest.complementary!.method).toEqual({ score: 'count', k: 20 });
+    expect(b.manifest.complementary!.validation).toBeUndefined();
     // Thumbnails are listed (with checksums) and sit beside the manifest.
     const assets = JSON.parse(readFileSync(join(store.dir, 'a', 'assets.json'), 'utf8'));
     expect(Object.keys(assets)).toHaveLength(30);
@@ -115,7 +127,7 @@ describe('vitrine bundle', () => {
     expect(readFileSync(join(store.dir, 'a', 'manifest.json')).equals(before)).toBe(true);
   });
 
-  it('answers --help, and names a wrong flag or command', async () => {
+  it('answers --help, and names a wrong flag or command', { timeout: 30_000 }, async () => {
     const help = await vitrine('bundle', '--help');
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('vitrine bundle --catalog products.csv');

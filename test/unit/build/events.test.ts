@@ -75,8 +75,19 @@ describe('readBaskets and readOutfits', () => {
   it('groups order lines by order, even when an order’s lines are not together', async () => {
     const problems = new Problems();
     const b = await readBaskets(file('orders.csv', 'order_id,product_id\n1,a\n2,c\n1,b\n2,c\n3,d\n2,e\n1,nope\n'), { index, problems });
-    expect(lists(b)).toEqual([[0, 1], [2, 4]]);
+    expect(lists(b.baskets)).toEqual([[0, 1], [2, 4]]);
+    expect(b.timed).toBe(false);
     expect(problems.count('basket lines naming products not in the catalog')).toBe(1);
+  });
+
+  it('puts baskets in time order when the log has a time column, and can add unknown products', async () => {
+    const problems = new Problems();
+    const known = new Map(index);
+    const b = await readBaskets(file('timed.csv', 'order_id,product_id,order_date\n1,a,2024-03-02\n2,c,2024-03-01\n1,b,2024-03-02\n2,new,2024-03-01\n3,d,yesterday\n3,e,2024-03-03\n'), { index: known, problems, addUnknown: true });
+    expect(b.timed).toBe(true);
+    // Order 2 (1 March, with the new product) before order 1 (2 March); order 3 lost its unreadable line.
+    expect([...b.baskets].map((x) => Array.from(x))).toEqual([[2, known.get('new')!], [0, 1]]);
+    expect(problems.count('basket lines with an unreadable timestamp')).toBe(1);
   });
 
   it('reads plain lists and Polyvore-style outfits, dropping unknown products', async () => {

@@ -25,7 +25,7 @@ function walks(n: number, count: number, seed: number): number[][] {
 describe('next-view model', () => {
   it('learns what comes next, and the stored int8/float16 model ranks as the trained one does', async () => {
     const n = 30;
-    const params = await trainNextView(walks(n, 600, 1), n, { maxLength: 4, dims: 16, hidden: 16, epochs: 20, seed: 3 });
+    const { params } = await trainNextView(walks(n, 600, 1), n, { maxLength: 4, dims: 16, hidden: 16, epochs: 20, seed: 3 });
     const { header, data } = await encodeNextView(params, 4);
     const model = NextViewModel.load(header, data.slice().buffer, n);
     let right = 0;
@@ -41,14 +41,14 @@ describe('next-view model', () => {
 
   it('is reproducible: the same sessions and seed give byte-identical weights', async () => {
     const sessions = walks(20, 200, 2);
-    const a = await encodeNextView(await trainNextView(sessions, 20, { maxLength: 4, dims: 8, hidden: 8, epochs: 2, seed: 9 }), 4);
-    const b = await encodeNextView(await trainNextView(sessions, 20, { maxLength: 4, dims: 8, hidden: 8, epochs: 2, seed: 9 }), 4);
+    const a = await encodeNextView((await trainNextView(sessions, 20, { maxLength: 4, dims: 8, hidden: 8, epochs: 2, seed: 9 })).params, 4);
+    const b = await encodeNextView((await trainNextView(sessions, 20, { maxLength: 4, dims: 8, hidden: 8, epochs: 2, seed: 9 })).params, 4);
     expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(true);
   });
 
   it('trains with sampled softmax on a larger catalog', async () => {
     const n = 3000;
-    const params = await trainNextView(walks(n, 3000, 4), n, { maxLength: 4, dims: 16, hidden: 16, epochs: 3, seed: 1, sampledAbove: 256 });
+    const { params } = await trainNextView(walks(n, 3000, 4), n, { maxLength: 4, dims: 16, hidden: 16, epochs: 3, seed: 1, sampledAbove: 256 });
     expect(params.items.shape).toEqual([n + 1, 16]);
     expect(Number.isFinite((await params.itemBias.data())[0])).toBe(true);
   });
