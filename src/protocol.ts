@@ -52,9 +52,9 @@ export type RowBasis =
   | 'complementary'
   /** The pair model, for a product outside the bundle (from its image and title). */
   | 'pair-model'
-  /** The next-view model over this shopper's current session. */
+  /** The next-view scorer over this shopper's current session (two views or more). */
   | 'session'
-  /** No session yet: what shoppers most often view after this product. */
+  /** No session yet (this product's view only): what other shoppers viewed around it. */
   | 'often-next';
 
 /** A recommended product, with URLs already resolved and checked (http(s) only). */

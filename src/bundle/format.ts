@@ -1,4 +1,4 @@
-import { checkNextViewConfig, type NextViewConfig } from '../recommend/next-view.js';
+import { checkNextViewConfig, type NextViewConfig } from '../recommend/next-view-config.js';
 
 /**
  * The model bundle's format: a `manifest.json` that lists every file with its byte length and
@@ -82,7 +82,7 @@ export interface Manifest {
   nextView?: {
     /** The session sample (bundle/session-file.ts) the scorer reads. */
     sessions: string;
-    /** The scorer's components and weights (recommend/next-view.ts `NextViewConfig`), as the builder chose. */
+    /** The scorer's components and weights (recommend/next-view-config.ts), as the builder chose. */
     method: NextViewConfig;
     /** The GRU, present exactly when `method.model` blends it in. */
     model?: ModelRef;

@@ -3,7 +3,6 @@ import {
   type BundleItem, type ModelRef, type Manifest, type TopKFile,
 } from './format.js';
 import { once } from './once.js';
-import { decodeSessions } from './session-file.js';
 import type { SessionLists } from '../recommend/sessions.js';
 import { readCapped } from './read-capped.js';
 import { sha256Hex } from './sha256.js';
@@ -187,7 +186,8 @@ export async function openBundle(manifestUrl: string, options: ReaderOptions = {
         return { codes, scales, count, dims: s.dims };
       }),
     topK: (path) => cached(`topk:${path}`, async () => validateTopK(parseJson(await file(path), path), count, path)),
-    sessions: (path) => cached(`sessions:${path}`, async () => decodeSessions(await file(path), count, path)),
+    // The decoder loads with the next row, not with the first.
+    sessions: (path) => cached(`sessions:${path}`, async () => (await import('./session-file.js')).decodeSessions(await file(path), count, path)),
     tensors: (ref) =>
       cached(`tensors:${ref.model}`, async () => {
         const [json, weights] = await Promise.all([file(ref.model), file(ref.weights)]);

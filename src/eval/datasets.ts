@@ -294,6 +294,7 @@ export function loadPolyvore(dir: string, seed = 1): BasketSplit {
     notes: [
       `${train.length} training and ${test.length} test outfits (seeded shuffle: no time order in the data); ${cats.list.length} categories, ${groups.list.length} semantic groups`,
       `compatibility: ${compatibility.filter((c) => c.label).length} real test outfits vs as many with every item swapped for a random test item of its group; fill-in-the-blank draws its three wrong answers from the test items of the held-out item's group`,
+      "no product images: the dataset's multi-GB image archive is not available offline, so the pair model reads the items' fine categories and semantic groups only, without image features",
     ],
   };
 }

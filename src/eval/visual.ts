@@ -14,6 +14,7 @@ import { applyRows, trainProjectionHead } from '../build/train-head.js';
 import { normalizeRows } from '../model/image-embedder.js';
 import { quantizeInt8, searchFloat32, searchInt8, unitScales } from '../recommend/knn.js';
 import type { MethodResult } from './next-view.js';
+import { interval } from './metrics.js';
 
 export interface VisualOptions {
   /** Training images per class for the head (default 2,000 of the 6,000). */
@@ -62,17 +63,17 @@ export async function evaluateVisual(opts: VisualOptions): Promise<{ results: Me
   const queries = Array.from({ length: Math.floor(test.count / every) }, (_, k) => Math.floor(k * every));
 
   const precision = (search: (q: number) => { index: number }[]) => {
-    let sum = 0;
     const t = performance.now();
-    for (const q of queries) sum += search(q).filter((h) => labels[h.index] === labels[q]).length / 10;
-    return { p: sum / queries.length, ms: (performance.now() - t) / queries.length };
+    const each = queries.map((q) => search(q).filter((h) => labels[h.index] === labels[q]).length / 10);
+    const ms = (performance.now() - t) / queries.length;
+    return { p: each.reduce((a, b) => a + b, 0) / queries.length, ci: { 'P@10': interval(each, opts.seed) }, ms };
   };
   const floatKnn = (m: Float32Array, dims: number) => precision((q) => searchFloat32(m, dims, m.subarray(q * dims, (q + 1) * dims), 10, (i) => i === q));
   const results: MethodResult[] = [];
 
   const pixels = unitRows(Array.from({ length: test.count }, (_, i) => imageAt(test, i)));
   const raw = floatKnn(pixels.m, pixels.dims);
-  results.push({ method: 'raw-pixels', metrics: { 'P@10': raw.p }, bytes: 4 * pixels.dims, msPerQuery: raw.ms });
+  results.push({ method: 'raw-pixels', metrics: { 'P@10': raw.p }, intervals: raw.ci, bytes: 4 * pixels.dims, msPerQuery: raw.ms });
   opts.log(`visual: raw pixels p@10 ${raw.p.toFixed(3)}`);
 
   // The builder's steps, on image files.
@@ -102,7 +103,7 @@ export async function evaluateVisual(opts: VisualOptions): Promise<{ results: Me
   // The generic backbone: its pooled last layer (the first 1,280 features), unadapted.
   const gap = unitRows(testFeatures, 0, 1280);
   const generic = floatKnn(gap.m, gap.dims);
-  results.push({ method: 'backbone', metrics: { 'P@10': generic.p }, bytes: 4 * gap.dims, msPerQuery: generic.ms });
+  results.push({ method: 'backbone', metrics: { 'P@10': generic.p }, intervals: generic.ci, bytes: 4 * gap.dims, msPerQuery: generic.ms });
   opts.log(`visual: generic backbone (pooled out_relu) p@10 ${generic.p.toFixed(3)}`);
 
   const t1 = performance.now();
@@ -117,8 +118,9 @@ export async function evaluateVisual(opts: VisualOptions): Promise<{ results: Me
   const q8 = quantizeInt8(e, opts.dims);
   const q = { ...q8, scales: unitScales(q8.codes, opts.dims) };
   const i8 = precision((k) => searchInt8(q, e.subarray(k * opts.dims, (k + 1) * opts.dims), 10, (i) => i === k));
-  results.push({ method: 'vitrine-f32', metrics: { 'P@10': f32.p }, bytes: 4 * opts.dims, msPerQuery: f32.ms });
-  results.push({ method: 'vitrine', metrics: { 'P@10': i8.p, 'P@10 loss vs f32': f32.p - i8.p }, bytes: opts.dims + 4, msPerQuery: i8.ms });
+  results.push({ method: 'vitrine-f32', metrics: { 'P@10': f32.p }, intervals: f32.ci, bytes: 4 * opts.dims, msPerQuery: f32.ms });
+  // As the bundle stores it: int8 codes only (the reader derives the scales), a byte per dimension.
+  results.push({ method: 'vitrine', metrics: { 'P@10': i8.p, 'P@10 loss vs f32': f32.p - i8.p }, intervals: i8.ci, bytes: opts.dims, msPerQuery: i8.ms });
   opts.log(`visual: vitrine p@10 float32 ${f32.p.toFixed(3)}, int8 ${i8.p.toFixed(3)}`);
   return {
     results,

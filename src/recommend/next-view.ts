@@ -15,7 +15,11 @@
  * Each component's scores are divided by their maximum over the products the shopper has not
  * viewed yet, so weights compare like with like; the sample's popularity breaks ties.
  */
+import { latestViews, type NextViewConfig, type RuleParams, type SknnParams } from './next-view-config.js';
+import type { Scored } from './select.js';
 import { sessionAt, sessionLists, type SessionLists } from './sessions.js';
+
+export { checkNextViewConfig, needsModel, VSKNN, type NextViewConfig, type RuleParams, type SknnParams } from './next-view-config.js';
 
 /** A session sample indexed for queries: each product's sessions, most recent last. */
 export interface SessionIndex {
@@ -29,56 +33,8 @@ export interface SessionIndex {
   /** Per product: its views in the sample over the most views of any product, in [0, 1). */
   readonly popularity: Float32Array;
   /** Scratch space, one slot per product, reused by every query (a query runs to completion). */
-  readonly scratch: { weight: Float64Array; last: Int32Array; stamp: Int32Array; acc: Float64Array; touched: Int32Array };
+  readonly scratch: { weight: Float64Array; last: Int32Array; stamp: Int32Array; acc: Float64Array; touched: Int32Array; mark: Uint8Array };
 }
-
-/** Session-kNN settings (V-SKNN's are `{k: 100, sample: 500, decay: 0, proximity: 0, before: 1, recency: 0}`). */
-export interface SknnParams {
-  /** Neighbouring sessions whose products are scored. */
-  k: number;
-  /** The most recent sessions sharing a product with this one, among which the neighbours are chosen. */
-  sample: number;
-  /** Weight of the p-th of L views: `p / L` when 0 (linear), else `exp((p − L) / decay)`. */
-  decay: number;
-  /** A neighbour's products weighted `exp(−distance / proximity)` from its view of the shared product; 0: off. */
-  proximity: number;
-  /** Weight of a neighbour's products viewed before the shared one (1: as after). */
-  before: number;
-  /** Neighbours weighted `exp(−age / recency)`, age in sessions of the sample; 0: off. */
-  recency: number;
-}
-
-/** Sequential-rule settings. */
-export interface RuleParams {
-  /** Views after a product that count as "viewed after it", weighted 1 / steps. */
-  window: number;
-  /** How many of the session's latest views the rules start from, the latest weighing most. */
-  depth: number;
-  /** The most recent sessions of a product that are read. */
-  sample: number;
-}
-
-/** A component's weight in the blend; absent or 0: not used. */
-export interface NextViewConfig {
-  /** The latest views of the session that are read. */
-  maxLength: number;
-  sknn?: SknnParams & { weight: number };
-  rules?: RuleParams & { weight: number };
-  /** The sequence model's weight: the caller passes its probabilities to {@link nextViewScores}. */
-  model?: { weight: number };
-  /**
-   * With a model: the components a session of one view is scored with instead, so a shopper's
-   * first product page needs no TF.js (the builder chooses them on the same held-back sessions).
-   */
-  oneView?: Pick<NextViewConfig, 'sknn' | 'rules'>;
-}
-
-/** Whether `session` needs the sequence model under `config` (a one-view session does not, where `oneView` is given). */
-export function needsModel(session: ArrayLike<number>, config: NextViewConfig): boolean {
-  return !!config.model?.weight && !(config.oneView && latest(session, config.maxLength).length === 1);
-}
-
-export const VSKNN: SknnParams = { k: 100, sample: 500, decay: 0, proximity: 0, before: 1, recency: 0 };
 
 /** Indexes a session sample (sessions in time order, oldest first) for queries. */
 export function indexSessions(sessions: SessionLists, itemCount: number): SessionIndex {
@@ -118,7 +74,7 @@ export function indexSessions(sessions: SessionLists, itemCount: number): Sessio
   stamp.fill(-1);
   return {
     itemCount, sessions, postStart, postings, distinct, popularity,
-    scratch: { weight: new Float64Array(itemCount), last: new Int32Array(itemCount).fill(-1), stamp, acc: new Float64Array(itemCount), touched: new Int32Array(itemCount) },
+    scratch: { weight: new Float64Array(itemCount), last: new Int32Array(itemCount).fill(-1), stamp, acc: new Float64Array(itemCount), touched: new Int32Array(itemCount), mark: new Uint8Array(itemCount) },
   };
 }
 
@@ -142,10 +98,6 @@ export function sampleSessions(sessions: SessionLists, itemCount: number, perIte
   keep.reverse();
   return sessionLists(keep.map((s) => sessionAt(sessions, s)));
 }
-
-/** The session's latest `maxLength` views (oldest first). */
-const latest = (session: ArrayLike<number>, maxLength: number): ArrayLike<number> =>
-  session.length > maxLength ? Array.prototype.slice.call(session, session.length - maxLength) : session;
 
 /** Sparse scores: the products a component touched and their scores. */
 export interface Sparse {
@@ -317,7 +269,7 @@ export function denseScores(scores: ArrayLike<number>): Sparse {
  * parts first computed, for {@link blend}. `model` is the sequence model's probability per product.
  */
 export function nextViewParts(ix: SessionIndex, session: ArrayLike<number>, config: NextViewConfig, model?: ArrayLike<number>): Part[] {
-  const recent = latest(session, config.maxLength);
+  const recent = latestViews(session, config.maxLength);
   const parts: Part[] = [];
   if (!recent.length) return parts;
   if (config.oneView && recent.length === 1) return nextViewParts(ix, recent, { maxLength: config.maxLength, sknn: config.oneView.sknn, rules: config.oneView.rules });
@@ -337,33 +289,43 @@ export function nextViewScores(ix: SessionIndex, session: ArrayLike<number>, con
   return blend(ix, nextViewParts(ix, session, config, model), new Set(Array.from(session)));
 }
 
-/** Checks a config read from a bundle: every number a number in its range. Returns a reason, or '' when valid. */
-export function checkNextViewConfig(c: unknown): string {
-  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (!isObj(c)) return 'is not an object';
-  const num = (o: Record<string, unknown>, k: string, lo: number, hi: number, field: string) =>
-    typeof o[k] === 'number' && Number.isFinite(o[k]) && (o[k] as number) >= lo && (o[k] as number) <= hi ? '' : `${field}.${k} must be a number from ${lo} to ${hi}`;
-  const part = (name: string, ranges: Record<string, [number, number]>) => {
-    const o = c[name];
-    if (o === undefined) return '';
-    if (!isObj(o)) return `${name} is not an object`;
-    for (const [k, [lo, hi]] of Object.entries({ weight: [0, 1000] as [number, number], ...ranges })) {
-      const why = num(o, k, lo, hi, name);
-      if (why) return why;
+/** Scores at or below this are popularity alone (a share below 1, times 1e-9): the method said nothing. */
+const SCORED = 1e-9;
+
+/**
+ * The row: the `k` best products after `session` that are not in `exclude` and that the method
+ * scored (popularity alone only orders ties), best first — exactly {@link nextViewScores}' order
+ * and values, computed over the products the components touched only, so a large catalog is not
+ * swept per query.
+ */
+export function nextViewTop(ix: SessionIndex, session: ArrayLike<number>, config: NextViewConfig, k: number, exclude: ReadonlySet<number>, model?: ArrayLike<number>): Scored[] {
+  const parts = nextViewParts(ix, session, config, model);
+  const viewed = new Set(Array.from(session));
+  const { acc, touched, mark } = ix.scratch;
+  let n = 0;
+  // As `blend` does, in the same order: popularity's tie-break first, then each part normalised.
+  for (const { scores, weight } of parts) {
+    if (!(weight > 0)) continue;
+    let max = 0;
+    for (let j = 0; j < scores.index.length; j++) if (!viewed.has(scores.index[j]!)) max = Math.max(max, scores.score[j]!);
+    if (!(max > 0)) continue;
+    for (let j = 0; j < scores.index.length; j++) {
+      const i = scores.index[j]!;
+      if (!mark[i]) (mark[i] = 1), (touched[n++] = i), (acc[i] = ix.popularity[i]! * 1e-9);
+      acc[i]! += (weight * scores.score[j]!) / max;
     }
-    return '';
-  };
-  const sknn = { k: [1, 100_000], sample: [1, 1_000_000], decay: [0, 1000], proximity: [0, 1000], before: [0, 1], recency: [0, 1e9] } as Record<string, [number, number]>;
-  const rules = { window: [1, 100], depth: [1, 100], sample: [1, 1_000_000] } as Record<string, [number, number]>;
-  const one = c.oneView;
-  if (one !== undefined && !isObj(one)) return 'oneView is not an object';
-  if (one !== undefined && !c.model) return 'oneView is given without a model';
-  if (one !== undefined && Object.keys(one).some((k) => k !== 'sknn' && k !== 'rules')) return 'oneView may only hold sknn and rules';
-  return (
-    num(c, 'maxLength', 1, 1000, 'config') ||
-    part('sknn', sknn) ||
-    part('rules', rules) ||
-    part('model', {}) ||
-    (one ? checkNextViewConfig({ maxLength: c.maxLength, ...one }).replace(/^(sknn|rules)/, 'oneView.$1') : '')
-  );
+  }
+  const top: Scored[] = [];
+  for (let t = 0; t < n; t++) {
+    const i = touched[t]!;
+    const score = acc[i]!;
+    (acc[i] = 0), (mark[i] = 0);
+    if (score <= SCORED || exclude.has(i)) continue;
+    if (top.length === k && !(score > top[k - 1]!.score || (score === top[k - 1]!.score && i < top[k - 1]!.index))) continue;
+    let at = top.length;
+    while (at > 0 && (top[at - 1]!.score < score || (top[at - 1]!.score === score && top[at - 1]!.index > i))) at--;
+    top.splice(at, 0, { index: i, score });
+    if (top.length > k) top.pop();
+  }
+  return top;
 }

@@ -7,7 +7,8 @@ import { topIndices } from '../recommend/select.js';
 import { diversify } from '../recommend/rerank.js';
 import { currentSession } from '../recommend/sessions.js';
 import { goesWithRow } from '../recommend/goes-with.js';
-import { indexSessions, modelProbabilities, needsModel, nextViewScores, type SessionIndex } from '../recommend/next-view.js';
+import { needsModel } from '../recommend/next-view-config.js';
+import type { SessionIndex } from '../recommend/next-view.js';
 import { openHistory, validateEvent } from '../store/history.js';
 import type { BackendInfo, BackendPreference, EngineApi, Recommendation, RowKind, RowQuery, RowResult } from '../protocol.js';
 import type { ImageEmbedder, NextViewModel } from '../model/runtime.js';
@@ -188,8 +189,13 @@ export function createEngine(opts: EngineOptions): EngineApi {
     const self = b.index.get(q.product);
     if (self !== undefined && session[session.length - 1] !== self) session.push(self);
     if (!session.length) return { row: 'next', basis: 'often-next', items: [] };
+    // The scorer is its own chunk: the first row never waits for it.
+    const scorer = await import('../recommend/next-view.js');
     const sessionsFile = n.sessions;
-    const ix = await once<SessionIndex>(b.models, 'sessions', async () => (await b.primary, indexSessions(await b.bundle.sessions(sessionsFile), b.items.length)));
+    const ix = await once<SessionIndex>(b.models, 'sessions', async () => {
+      await b.primary;
+      return scorer.indexSessions(await b.bundle.sessions(sessionsFile), b.items.length);
+    });
     let model: Float64Array | undefined;
     let backend: BackendInfo | undefined;
     if (n.model && needsModel(session, n.method)) {
@@ -200,11 +206,9 @@ export function createEngine(opts: EngineOptions): EngineApi {
         const { header, weights } = await b.bundle.tensors(ref);
         return loading(ref.model, () => loaded.rt.NextViewModel.load(header, weights, b.items.length, ref.model));
       });
-      model = modelProbabilities(await nv.scores(session));
+      model = scorer.modelProbabilities(await nv.scores(session));
     }
-    const scores = nextViewScores(ix, session, n.method, model);
-    // Only what the method scored: popularity alone (below 1e-9) only breaks ties.
-    const hits = topIndices(scores, q.limit + 4, new Set(session)).filter((h) => h.score > 1e-9);
+    const hits = scorer.nextViewTop(ix, session, n.method, q.limit + 4, new Set(session), model);
     // One view: "often viewed after this"; more: read from this shopper's session.
     return { row: 'next', basis: session.length > 1 ? 'session' : 'often-next', items: toItems(b, hits, q), ...(backend ? { backend } : {}) };
   }

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { sessionLists } from '../../../src/recommend/sessions.js';
 import {
-  blend, checkNextViewConfig, indexSessions, modelProbabilities, needsModel, nextViewScores, ruleScores, sampleSessions, sknnScores, VSKNN,
+  blend, checkNextViewConfig, indexSessions, modelProbabilities, needsModel, nextViewScores, nextViewTop, ruleScores, sampleSessions, sknnScores, VSKNN,
   type Sparse,
 } from '../../../src/recommend/next-view.js';
 import { createRng } from '../../../src/recommend/rng.js';
+import { topIndices } from '../../../src/recommend/select.js';
 
 const index = (sessions: number[][], items: number) => indexSessions(sessionLists(sessions), items);
 /** Sparse scores as a plain object, item → score. */
@@ -137,6 +138,30 @@ describe('blend and nextViewScores', () => {
       for (const k of Object.keys(a)) expect(b[k]).toBeCloseTo(a[k]!, 12);
       expect(asMap(ruleScores(small, session, { window: 3, depth: 2, sample: 25 }))).toEqual(asMap(ruleScores(full, session, { window: 3, depth: 2, sample: 25 })));
     }
+  });
+});
+
+describe('nextViewTop (the row)', () => {
+  it('is nextViewScores’ top k over the products the method scored, without sweeping the catalog', () => {
+    const rng = createRng(9);
+    const sessions = Array.from({ length: 300 }, () => Array.from({ length: 2 + rng.int(6) }, () => rng.int(60)));
+    const ix = indexSessions(sessionLists(sessions), 60);
+    const configs = [
+      { maxLength: 20, sknn: { ...VSKNN, weight: 1 } },
+      { maxLength: 20, sknn: { ...VSKNN, proximity: 2, weight: 0.5 }, rules: { window: 3, depth: 2, sample: 500, weight: 1 } },
+      { maxLength: 20, model: { weight: 1 }, rules: { window: 10, depth: 1, sample: 500, weight: 0.25 } },
+    ];
+    for (let q = 0; q < 60; q++) {
+      const session = Array.from({ length: 1 + rng.int(4) }, () => rng.int(60));
+      const model = modelProbabilities(Array.from({ length: 60 }, () => rng.next() * 4));
+      const config = configs[q % 3]!;
+      const exclude = new Set([...session, rng.int(60)]);
+      const dense = topIndices(nextViewScores(ix, session, config, model), 8, exclude).filter((h) => h.score > 1e-9);
+      expect(nextViewTop(ix, session, config, 8, exclude, model)).toEqual(dense);
+    }
+    expect(ix.scratch.acc.every((x) => x === 0) && ix.scratch.mark.every((x) => x === 0)).toBe(true);
+    // A product no session ever showed: nothing to say, an empty row (not the most popular products).
+    expect(nextViewTop(index([[0, 1]], 3), [2], configs[0]!, 8, new Set([2]))).toEqual([]);
   });
 });
 
