@@ -65,7 +65,9 @@ function wireHistory(currentId) {
 
 async function catalogPage() {
   wireHistory(undefined);
-  const { items, arrivals } = await productsLoad;
+  const { items: listed, arrivals, all } = await productsLoad;
+  // With image URLs resolved against the bundle, as the widget resolves them.
+  const items = listed.map((p) => all.get(p.id));
   const grid = document.getElementById('catalog');
   const more = document.getElementById('more');
   const search = document.getElementById('search');

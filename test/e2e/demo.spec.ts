@@ -15,6 +15,27 @@ test('the catalog lists products as links to their pages', async ({ page, store 
   await expect(page.locator('#product-title')).not.toHaveText('Loading…');
 });
 
+test('every demo page loads whole: no response of 400 or more, no image that did not load, no console error', async ({ page, store }) => {
+  const failed: string[] = [];
+  page.on('response', (r) => r.status() >= 400 && failed.push(`HTTP ${r.status()} ${r.url()}`));
+  page.on('console', (m) => m.type() === 'error' && failed.push(`console: ${m.text()}`));
+  const errors = watchErrors(page);
+  const broken = () => page.evaluate(() => [...document.images, ...document.querySelectorAll('vitrine-recs')].flatMap((e) => (e instanceof HTMLImageElement ? [e] : [...(e.shadowRoot?.querySelectorAll('img') ?? [])])).filter((i) => i.complete && i.naturalWidth === 0).map((i) => i.src));
+  for (const path of ['', 'product.html?id=VT0001', 'product.html?id=NEW0001']) {
+    await page.goto(`${store.url}${path}`);
+    if (path) await expect(page.locator(items('similar'))).toHaveCount(8);
+    else await expect(page.locator('#catalog img')).toHaveCount(60);
+    // Scroll the page through so lazy images load; one that finished without pixels is broken (a
+    // row's cards beyond its scroll box may never load: not broken).
+    await page.evaluate(async () => {
+      for (let y = 0; y < document.body.scrollHeight; y += innerHeight) (scrollTo(0, y), await new Promise((r) => setTimeout(r, 50)));
+    });
+    await expect.poll(broken, { message: `broken images on /${path}` }).toEqual([]);
+  }
+  expect(failed).toEqual([]);
+  expect(errors).toEqual([]);
+});
+
 test('a product page shows the product and three rows computed in the browser', async ({ page, store }) => {
   const errors = watchErrors(page);
   await page.goto(`${store.url}product.html?id=VT0001`);
