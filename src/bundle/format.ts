@@ -60,6 +60,11 @@ export interface Manifest {
      */
     scales?: string;
     metric: 'cosine';
+    /**
+     * A search index (bundle/ivf-file.ts) for catalogs too large to scan: 4-bit codes in cells,
+     * products listed in its cell order. Searches rescore their short list against `codes`.
+     */
+    index?: string;
   };
   imageModel?: {
     /** The pretrained CNN: image in, pooled features out. */
@@ -189,6 +194,7 @@ export function validateManifest(raw: unknown, file = 'manifest.json'): Manifest
     const dims = s.dims as number;
     if (files[listed('similar.codes', s.codes)]!.bytes !== count * dims) fail('similar.codes', `file has ${files[s.codes as string]!.bytes} bytes, items.count × dims is ${count * dims}`);
     if (s.scales !== undefined && files[listed('similar.scales', s.scales)]!.bytes !== count * 4) fail('similar.scales', `file has ${files[s.scales as string]!.bytes} bytes, items.count × 4 is ${count * 4}`);
+    if (s.index !== undefined) listed('similar.index', s.index);
   }
   if (raw.imageModel !== undefined) {
     const m = raw.imageModel;

@@ -3,6 +3,7 @@ import {
   type BundleItem, type ModelRef, type Manifest, type TopKFile,
 } from './format.js';
 import { once } from './once.js';
+import type { IvfIndex } from '../recommend/ivf.js';
 import type { SessionLists } from '../recommend/sessions.js';
 import { readCapped } from './read-capped.js';
 import { sha256Hex } from './sha256.js';
@@ -49,6 +50,8 @@ export interface Bundle {
   topK(path: string): Promise<TopKFile>;
   /** A session sample (the next-view row's), decoded and checked against the item count. */
   sessions(path: string): Promise<SessionLists>;
+  /** The similar row's search index, decoded and checked against the item count and dims. */
+  ivf(path: string): Promise<IvfIndex>;
   /** A TF.js model's two files, fetched and verified. */
   model(ref: ModelRef): Promise<ModelArtifacts>;
   /** A `tensors` model: its JSON header and weights, fetched and verified. */
@@ -188,6 +191,11 @@ export async function openBundle(manifestUrl: string, options: ReaderOptions = {
     topK: (path) => cached(`topk:${path}`, async () => validateTopK(parseJson(await file(path), path), count, path)),
     // The decoder loads with the next row, not with the first.
     sessions: (path) => cached(`sessions:${path}`, async () => (await import('./session-file.js')).decodeSessions(await file(path), count, path)),
+    ivf: (path) =>
+      cached(`ivf:${path}`, async () => {
+        const dims = manifest.similar?.dims ?? 0;
+        return (await import('./ivf-file.js')).decodeIvf(await file(path), count, dims, path);
+      }),
     tensors: (ref) =>
       cached(`tensors:${ref.model}`, async () => {
         const [json, weights] = await Promise.all([file(ref.model), file(ref.weights)]);

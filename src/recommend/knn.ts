@@ -8,7 +8,7 @@
  * JS loop where it cannot (no WebAssembly, no SIMD, or a CSP without 'wasm-unsafe-eval'); both give
  * the same neighbours and the same scores.
  */
-import { KNN_SIMD_WASM } from './knn-simd.js';
+import { KNN_RELAXED_WASM, KNN_SIMD_WASM } from './knn-simd.js';
 import { topPool } from './select.js';
 
 export interface QuantizedMatrix {
@@ -144,19 +144,27 @@ interface Scan {
 }
 
 let simd: WebAssembly.Module | null | undefined;
+let relaxed: WebAssembly.Module | null | undefined;
 const scans = new WeakMap<Int8Array, Scan | null>();
 
-function simdModule(): WebAssembly.Module | null {
-  if (simd === undefined) {
-    try {
-      const bytes = Uint8Array.from(atob(KNN_SIMD_WASM), (c) => c.charCodeAt(0));
-      simd = typeof WebAssembly === 'object' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
-    } catch {
-      // A CSP without 'wasm-unsafe-eval' throws here (CompileError or EvalError): the JS loop it is.
-      simd = null;
-    }
+/** The compiled SIMD kernels (knn-simd.wat), or null where they cannot run. */
+export function simdModule(): WebAssembly.Module | null {
+  return simd === undefined ? (simd = compile(KNN_SIMD_WASM)) : simd;
+}
+
+/** The 4-bit kernel with relaxed SIMD (knn-simd-relaxed.wat), or null where the engine lacks it. */
+export function relaxedModule(): WebAssembly.Module | null {
+  return relaxed === undefined ? (relaxed = compile(KNN_RELAXED_WASM)) : relaxed;
+}
+
+function compile(base64: string): WebAssembly.Module | null {
+  try {
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    return typeof WebAssembly === 'object' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+  } catch {
+    // A CSP without 'wasm-unsafe-eval' throws here (CompileError or EvalError): the JS loop it is.
+    return null;
   }
-  return simd;
 }
 
 function scanOf(q: QuantizedMatrix): Scan | null {

@@ -2,7 +2,7 @@ import { once } from '../bundle/once.js';
 import { openBundle, type Bundle } from '../bundle/reader.js';
 import { BundleError, type BundleItem } from '../bundle/format.js';
 import { safeHttpUrl } from '../bundle/urls.js';
-import { dequantizeRow, searchInt8 } from '../recommend/knn.js';
+import { dequantizeRow, rowScore, searchInt8, type Neighbour } from '../recommend/knn.js';
 import { topIndices } from '../recommend/select.js';
 import { diversify } from '../recommend/rerank.js';
 import { currentSession } from '../recommend/sessions.js';
@@ -125,6 +125,15 @@ export function createEngine(opts: EngineOptions): EngineApi {
     return { vector: await vector, backend };
   }
 
+  /** The `k` catalog products nearest `vector`: through the bundle's index where it has one (a lazy chunk), else a scan. */
+  async function nearest(b: OpenBundle, vector: Float32Array, k: number, exclude?: (j: number) => boolean): Promise<Neighbour[]> {
+    const matrix = await b.bundle.embeddings();
+    const path = b.bundle.manifest.similar?.index;
+    if (!path) return searchInt8(matrix, vector, k, exclude);
+    const [{ searchIvf }, index] = await Promise.all([import('../recommend/ivf.js'), b.bundle.ivf(path)]);
+    return searchIvf(index, vector, k, { rescore: (p) => rowScore(matrix, vector, p), exclude });
+  }
+
   async function similar(q: RowQuery, b: OpenBundle): Promise<RowResult> {
     if (!b.bundle.manifest.similar) return { row: 'similar', basis: 'embedding', items: [] };
     const matrix = await b.bundle.embeddings();
@@ -132,12 +141,12 @@ export function createEngine(opts: EngineOptions): EngineApi {
     // Over-fetch a little: items with unusable URLs are dropped after the search.
     const k = q.limit + 4;
     if (self !== undefined) {
-      const hits = searchInt8(matrix, dequantizeRow(matrix, self), k, (j) => j === self);
+      const hits = await nearest(b, dequantizeRow(matrix, self), k, (j) => j === self);
       return { row: 'similar', basis: 'embedding', items: toItems(b, hits, q) };
     }
     const embedded = await imageVector(q, b);
     if (!embedded) return { row: 'similar', basis: 'image', items: [] };
-    const hits = searchInt8(matrix, embedded.vector, k);
+    const hits = await nearest(b, embedded.vector, k);
     return { row: 'similar', basis: 'image', items: toItems(b, hits, q), backend: embedded.backend };
   }
 
@@ -158,7 +167,7 @@ export function createEngine(opts: EngineOptions): EngineApi {
       return loading(ref.model, () => PairModel.load(header, weights, b.items.length, ref.model));
     });
     // Its category: the commonest among its nearest catalog neighbours.
-    const near = searchInt8(await b.bundle.embeddings(), embedded.vector, 10);
+    const near = await nearest(b, embedded.vector, 10);
     const votes = new Map<string, number>();
     for (const n of near) {
       const cat = b.items[n.index]!.category;

@@ -6,7 +6,7 @@
  *
  *   npx tsx test/bench/run-knn.mts [--sizes 10000,100000,1000000] [--data random,clustered] [--queries N] [--json FILE]
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
 import { build } from 'esbuild';
@@ -14,6 +14,7 @@ import { build } from 'esbuild';
 const { values } = parseArgs({ options: { sizes: { type: 'string' }, data: { type: 'string' }, queries: { type: 'string' }, json: { type: 'string' } } });
 const sizes = (values.sizes ?? '10000,100000,1000000').split(',').map(Number);
 const kinds = (values.data ?? 'random,clustered').split(',');
+const base = Array.from(new Int8Array(readFileSync('models/demo/embeddings.i8')));
 
 interface Result {
   n: number;
@@ -34,7 +35,7 @@ try {
   const page = await browser.newPage();
   for (const n of sizes) {
     for (const data of kinds) {
-      const job = { n, dims: 64, queries: Number(values.queries ?? (n >= 1_000_000 ? 20 : 60)), k: 10, seed: 7, data };
+      const job = { n, dims: 64, queries: Number(values.queries ?? (n >= 1_000_000 ? 50 : 60)), k: 10, seed: 7, data, ...(data === 'demo' ? { base } : {}) };
       const res = await page.evaluate(
         ({ code, job }) =>
           new Promise<Result>((resolve, reject) => {

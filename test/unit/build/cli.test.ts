@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBundle } from '../../../src/bundle/reader.js';
+import { searchIvf } from '../../../src/recommend/ivf.js';
+import { dequantizeRow, rowScore } from '../../../src/recommend/knn.js';
 import { serve, type Served } from '../../../scripts/serve.js';
 import { makeStore, type Store } from './fixture.js';
 
@@ -94,6 +96,31 @@ describe('vitrine bundle', () => {
     const [a, b] = [files(join(store.dir, 'a')), files(join(store.dir, 'b'))];
     expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
     for (const [name, bytes] of a) expect(bytes.equals(b.get(name)!), name).toBe(true);
+  }, 180_000);
+
+  it('gives a catalog above --index-above a search index, listing its products in the index’s cell order', async () => {
+    const indexed = await build('indexed', 'cache1', '--index-above', '0');
+    expect(indexed.code).toBe(0);
+    expect(indexed.stderr).toMatch(/search index: \d+ cells, 31 B of 4-bit codes a product .*; a query scans \d+ cells, recall@10 [01]\.\d{3} against a full int8 scan on 32 of the catalog's products/);
+    const [plain, withIndex] = await Promise.all(['a', 'indexed'].map((d) => openBundle(`${server.url}${d}/manifest.json`)));
+    expect(plain!.manifest.similar!.index).toBeUndefined();
+    const path = withIndex!.manifest.similar!.index!;
+    expect(path).toBe('similar/index.ivf');
+    const [items, itemsPlain, codes, codesPlain, index] = await Promise.all([
+      withIndex!.items(), plain!.items(), withIndex!.embeddings(), plain!.embeddings(), withIndex!.ivf(path),
+    ]);
+    // The same products and the same embedding for each, in the index's order: cell by cell.
+    expect(items.map((it) => it.id).sort()).toEqual(itemsPlain.map((it) => it.id).sort());
+    const rowOf = new Map(itemsPlain.map((it, i) => [it.id, i]));
+    items.forEach((it, p) => expect([...codes.codes.subarray(p * 64, (p + 1) * 64)]).toEqual([...codesPlain.codes.subarray(rowOf.get(it.id)! * 64, (rowOf.get(it.id)! + 1) * 64)]));
+    expect(index.count).toBe(items.length);
+    expect(index.nprobe).toBeLessThanOrEqual(index.nlist);
+    // Each product, searched through every cell, finds itself (or a twin scoring the same) first.
+    for (let p = 0; p < items.length; p++) {
+      const v = dequantizeRow(codes, p);
+      const top = searchIvf(index, v, 1, { nprobe: index.nlist, rescore: (j) => rowScore(codes, v, j) })[0]!;
+      expect(top.score).toBeCloseTo(rowScore(codes, v, p), 5);
+    }
   }, 180_000);
 
   it('embeds only new or changed images on a re-run', async () => {
