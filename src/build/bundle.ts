@@ -10,14 +10,13 @@ import { quantizeInt8, searchFloat32, searchInt8, unitScales } from '../recommen
 import { SESSION_GAP_MS } from '../recommend/sessions.js';
 import { readBaskets, readOutfits } from './baskets.js';
 import { readCatalog, type CatalogItem } from './catalog.js';
-import { embedImages, progressBar } from './embed-images.js';
+import { embedCatalog, type ImageOptions } from './embed-step.js';
 import { readSessions, type SessionData } from './events.js';
 import { buildGoesWith, type GoesWithChoice } from './choose-goes-with.js';
 import { buildNextView, type NextViewChoice } from './choose-next.js';
 import { FrozenLists } from './grouping.js';
-import { DEFAULT_IMAGE_MODEL, loadImageModel } from './image-model.js';
-import { isUrl, type ThumbnailOptions } from './images.js';
-import { initNodeTf } from './node-tf.js';
+import { DEFAULT_IMAGE_MODEL } from './image-model.js';
+import { isUrl } from './images.js';
 import { Problems, UserError } from './problems.js';
 import type { ColumnSpec } from './table.js';
 import { applyRows, trainProjectionHead } from './train-head.js';
@@ -30,10 +29,9 @@ import { encodeIvf } from '../bundle/ivf-file.js';
 /** Catalogs up to this size are searched by a full int8 scan (≈ 5 ms at 1M in a worker, 0.5 ms at 100k). */
 export const INDEX_ABOVE = 200_000;
 
-export interface BundleOptions {
+export interface BundleOptions extends ImageOptions {
   catalog: string;
   out: string;
-  images?: string;
   events?: string;
   eventsColumns?: ColumnSpec;
   /** Pause that splits a user's events into sessions, in minutes (default 30). */
@@ -41,28 +39,18 @@ export interface BundleOptions {
   baskets?: string;
   basketsColumns?: ColumnSpec;
   outfits?: string;
-  /** A TF.js model.json (layers or graph); default: the package's MobileNetV2. */
-  imageModel?: string;
-  imageModelRange?: readonly [number, number];
-  imageModelLayer?: string;
-  imageSize?: number;
   /** Reference the image model where it lies (relative to the bundle) instead of copying it in. */
   linkImageModel?: boolean;
   /** Embedding dimension (default 64). */
   dims?: number;
   /** Catalogs larger than this get a search index (recommend/ivf.ts) instead of a scan (default 200,000). */
   indexAbove?: number;
-  /** Thumbnails in the bundle: `auto` (for images given as local files), `all`, or `none`. */
-  thumbnails?: 'auto' | 'all' | 'none';
-  thumbnailSize?: number;
-  thumbnailFormat?: 'webp' | 'jpeg';
   minSupport?: number;
   /** Length of each stored goes-with list (default 20). */
   k?: number;
   /** GRU training epochs at most (default 20; early stopping on held-back sessions usually ends sooner). */
   epochs?: number;
   seed?: number;
-  cacheDir?: string;
   urlTemplate?: string;
   name?: string;
   /** Write the catalog lint (products whose images contradict their category) to this CSV file. */
@@ -70,8 +58,6 @@ export interface BundleOptions {
   /** Bundle creation time (ISO); default from SOURCE_DATE_EPOCH, else none: builds are reproducible. */
   createdAt?: string;
   log?: (line: string) => void;
-  /** Progress bars (default: on a terminal). */
-  progress?: boolean;
 }
 
 export interface BuildReport {
@@ -163,26 +149,10 @@ export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
   log(`catalog: ${catalog.length} products from ${opts.catalog}`);
   lap('catalog');
 
-  // 2. Image model and image embedding (with thumbnails).
-  const backend = await initNodeTf();
-  const model = await loadImageModel(opts.imageModel ?? DEFAULT_IMAGE_MODEL, { range: opts.imageModelRange, layer: opts.imageModelLayer, size: opts.imageSize });
-  log(`image model: ${opts.imageModel ?? 'MobileNetV2 (nsfwjs)'}, ${model.format}, input ${model.spec.size}×${model.spec.size} in [${model.spec.range.join(', ')}], TF.js ${backend} backend`);
+  // 2. Image model and image embedding (with thumbnails), through the cache.
+  const { model, step, thumbnails: thumbOpts } = await embedCatalog(catalog, opts.catalog, { ...opts, progress }, problems, log);
   const thumbMode = opts.thumbnails ?? 'auto';
-  const thumbOpts: ThumbnailOptions = { size: opts.thumbnailSize ?? 256, format: opts.thumbnailFormat ?? 'webp' };
-  const wantThumb = (it: CatalogItem) => thumbMode === 'all' || (thumbMode === 'auto' && !isUrl(it.image));
-  const step = await embedImages(
-    catalog.map((it) => it.image),
-    (i) => ({ file: opts.catalog, line: catalog[i]!.line }),
-    {
-      imagesDir: opts.images,
-      backbone: model.backbone,
-      modelKey: model.key,
-      cacheDir: opts.cacheDir,
-      thumbnails: thumbMode === 'none' ? undefined : thumbOpts,
-      problems,
-      onProgress: progress ? progressBar('embedding images') : undefined,
-    },
-  );
+  const wantThumb = (it: CatalogItem) => !!thumbOpts && (thumbMode === 'all' || !isUrl(it.image));
   let keep = catalog.map((_, i) => i).filter((i) => step.features[i]);
   if (!keep.length) throw new UserError(`no product image could be used (${problems.warnings()[0] ?? 'see above'})`);
   let items = keep.map((i) => catalog[i]!);
@@ -298,7 +268,7 @@ export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
     const thumbs = new BundleWriter(tmp);
     const bundleItems: BundleItem[] = items.map((it, i) => {
       const thumb = wantThumb(it) ? step.thumbnails[keep[i]!] : undefined;
-      const image = thumb ? thumbs.add(`images/${i}.${thumbOpts.format === 'jpeg' ? 'jpg' : 'webp'}`, thumb) : it.image;
+      const image = thumb ? thumbs.add(`images/${i}.${thumbOpts?.format === 'jpeg' ? 'jpg' : 'webp'}`, thumb) : it.image;
       return {
         id: it.id, title: it.title, url: it.url, image,
         ...(it.price !== undefined ? { price: it.price } : {}),

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildBundle, type BundleOptions } from './bundle.js';
+import { embedSlice, mergeCaches, type EmbedOptions } from './embed-step.js';
 import { EVENT_COLUMNS } from './events.js';
 import { BASKET_COLUMNS } from './baskets.js';
 import { UserError } from './problems.js';
@@ -12,6 +13,8 @@ const HELP = `vitrine — on-device product recommendations
 
 Usage:
   vitrine bundle --catalog products.csv --images ./images --out models/mystore [options]
+  vitrine embed --catalog products.csv --images ./images --cache DIR [--shard I/N] [options]
+  vitrine merge-cache --cache DIR PART_DIR...
   vitrine --version | --help
 
 vitrine bundle: a store's catalog, images and events in, a verified model bundle out.
@@ -56,9 +59,23 @@ Models:
 Other:
   --cache DIR             feature and thumbnail cache (default .cache/vitrine); re-runs only
                           embed new or changed images
+
+vitrine embed: fills a cache with one slice of the catalog's image work (features and
+thumbnails), so N machines share a large catalog: each runs --shard I/N (1-based) with its own
+--cache, vitrine merge-cache joins the folders, and vitrine bundle --cache on the merged folder
+embeds nothing. Takes bundle's --catalog, --images, --url-template, image model and thumbnail
+flags (give bundle the same ones); an interrupted run resumes where it stopped.
+  --shard I/N             this machine's slice: rows I of N contiguous runs (default 1/1)
   --no-progress           no progress bars
   --debug                 show stack traces of internal errors
 `;
+
+const EMBED_OPTIONS = {
+  catalog: { type: 'string' }, images: { type: 'string' }, 'url-template': { type: 'string' }, thumbnails: { type: 'string' },
+  'thumbnail-size': { type: 'string' }, 'thumbnail-format': { type: 'string' }, 'image-model': { type: 'string' },
+  'image-model-layer': { type: 'string' }, 'image-model-range': { type: 'string' }, 'image-size': { type: 'string' },
+  cache: { type: 'string' }, shard: { type: 'string' }, 'no-progress': { type: 'boolean' }, debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+} as const;
 
 const OPTIONS = {
   catalog: { type: 'string' }, images: { type: 'string' }, events: { type: 'string' }, 'events-columns': { type: 'string' },
@@ -84,18 +101,19 @@ function oneOf<T extends string>(name: string, v: string | undefined, allowed: r
   return v as T;
 }
 
-/** Turns the command line into bundle options; throws a UserError naming the bad flag. */
-export function parseBundleArgs(argv: string[]): BundleOptions & { help?: boolean; debug?: boolean } {
-  let values: Record<string, string | boolean | undefined>;
+type Flags = Record<string, string | boolean | undefined>;
+
+function flags(argv: string[], options: typeof OPTIONS | typeof EMBED_OPTIONS, command: string, positionals = false): { values: Flags; positionals: string[] } {
   try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: positionals }) as { values: Flags; positionals: string[] };
   } catch (e) {
-    throw new UserError(`${(e as Error).message.replace(/\. To specify.*$/s, '')} (see vitrine bundle --help)`);
+    throw new UserError(`${(e as Error).message.replace(/\. To specify.*$/s, '')} (see vitrine ${command} --help)`);
   }
+}
+
+/** The image step's flags, shared by bundle and embed. */
+function imageFlags(values: Flags) {
   const s = (k: string) => values[k] as string | undefined;
-  if (values.help) return { catalog: '', out: '', help: true };
-  if (!s('catalog')) throw new UserError('--catalog is required (see vitrine bundle --help)');
-  if (!s('out')) throw new UserError('--out is required: the folder to write the bundle to');
   let range: [number, number] | undefined;
   if (s('image-model-range')) {
     const r = s('image-model-range')!.split(',').map(Number);
@@ -103,17 +121,8 @@ export function parseBundleArgs(argv: string[]): BundleOptions & { help?: boolea
     range = [r[0]!, r[1]!];
   }
   return {
-    catalog: s('catalog')!,
-    out: s('out')!,
     images: s('images'),
-    events: s('events'),
-    eventsColumns: s('events-columns') ? parseColumnSpec(s('events-columns')!, Object.keys(EVENT_COLUMNS), '--events-columns') : undefined,
-    sessionGapMinutes: int('session-gap', s('session-gap'), 1, 60 * 24 * 7),
-    baskets: s('baskets'),
-    basketsColumns: s('baskets-columns') ? parseColumnSpec(s('baskets-columns')!, Object.keys(BASKET_COLUMNS), '--baskets-columns') : undefined,
-    outfits: s('outfits'),
     urlTemplate: s('url-template'),
-    name: s('name'),
     thumbnails: oneOf('thumbnails', s('thumbnails'), ['auto', 'all', 'none'] as const),
     thumbnailSize: int('thumbnail-size', s('thumbnail-size'), 16, 2048),
     thumbnailFormat: oneOf('thumbnail-format', s('thumbnail-format'), ['webp', 'jpeg'] as const),
@@ -121,6 +130,29 @@ export function parseBundleArgs(argv: string[]): BundleOptions & { help?: boolea
     imageModelLayer: s('image-model-layer'),
     imageModelRange: range,
     imageSize: int('image-size', s('image-size'), 16, 1024),
+    cacheDir: s('cache') ?? '.cache/vitrine',
+    progress: values['no-progress'] ? false : undefined,
+  };
+}
+
+/** Turns the command line into bundle options; throws a UserError naming the bad flag. */
+export function parseBundleArgs(argv: string[]): BundleOptions & { help?: boolean; debug?: boolean } {
+  const { values } = flags(argv, OPTIONS, 'bundle');
+  const s = (k: string) => values[k] as string | undefined;
+  if (values.help) return { catalog: '', out: '', help: true };
+  if (!s('catalog')) throw new UserError('--catalog is required (see vitrine bundle --help)');
+  if (!s('out')) throw new UserError('--out is required: the folder to write the bundle to');
+  return {
+    ...imageFlags(values),
+    catalog: s('catalog')!,
+    out: s('out')!,
+    events: s('events'),
+    eventsColumns: s('events-columns') ? parseColumnSpec(s('events-columns')!, Object.keys(EVENT_COLUMNS), '--events-columns') : undefined,
+    sessionGapMinutes: int('session-gap', s('session-gap'), 1, 60 * 24 * 7),
+    baskets: s('baskets'),
+    basketsColumns: s('baskets-columns') ? parseColumnSpec(s('baskets-columns')!, Object.keys(BASKET_COLUMNS), '--baskets-columns') : undefined,
+    outfits: s('outfits'),
+    name: s('name'),
     linkImageModel: values['link-image-model'] as boolean | undefined,
     dims: int('dims', s('dims'), 2, 1024),
     indexAbove: int('index-above', s('index-above'), 0, 1e9),
@@ -128,10 +160,24 @@ export function parseBundleArgs(argv: string[]): BundleOptions & { help?: boolea
     epochs: int('epochs', s('epochs'), 1, 1000),
     seed: int('seed', s('seed'), 0, 2 ** 31 - 1),
     lint: s('lint'),
-    cacheDir: s('cache') ?? '.cache/vitrine',
-    progress: values['no-progress'] ? false : undefined,
     debug: values.debug as boolean | undefined,
   };
+}
+
+/** Turns `vitrine embed`'s command line into its options. */
+export function parseEmbedArgs(argv: string[]): EmbedOptions & { help?: boolean } {
+  const { values } = flags(argv, EMBED_OPTIONS, 'embed');
+  if (values.help) return { catalog: '', help: true };
+  if (!values.catalog) throw new UserError('--catalog is required (see vitrine embed --help)');
+  if (!values.cache) throw new UserError('--cache is required: the folder this slice of the work goes to');
+  let shard: EmbedOptions['shard'];
+  if (values.shard !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(values.shard as string);
+    const [i, n] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+    if (!(n >= 1 && i >= 1 && i <= n)) throw new UserError(`--shard ${values.shard}: expected I/N with 1 ≤ I ≤ N, such as 2/8`);
+    shard = { index: i - 1, count: n };
+  }
+  return { ...imageFlags(values), catalog: values.catalog as string, shard };
 }
 
 function version(): string {
@@ -152,7 +198,21 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${version()}\n`);
       return 0;
     }
-    if (command !== 'bundle') throw new UserError(`unknown command "${command}" (commands: bundle; see vitrine --help)`);
+    if (command === 'embed') {
+      const opts = parseEmbedArgs(rest);
+      if (opts.help) process.stdout.write(HELP);
+      else await embedSlice(opts);
+      return 0;
+    }
+    if (command === 'merge-cache') {
+      const { values, positionals } = flags(rest, { cache: { type: 'string' }, help: { type: 'boolean', short: 'h' }, debug: { type: 'boolean' } } as unknown as typeof OPTIONS, 'merge-cache', true);
+      if (values.help) return process.stdout.write(HELP), 0;
+      if (!values.cache || !positionals.length) throw new UserError('merge-cache needs --cache DIR (the merged cache) and one or more part folders');
+      const { copied, present } = await mergeCaches(values.cache as string, positionals);
+      process.stderr.write(`merged ${positionals.length} caches into ${values.cache}: ${copied} files copied, ${present} already there\n`);
+      return 0;
+    }
+    if (command !== 'bundle') throw new UserError(`unknown command "${command}" (commands: bundle, embed, merge-cache; see vitrine --help)`);
     const opts = parseBundleArgs(rest);
     if (opts.help) {
       process.stdout.write(HELP);

@@ -131,6 +131,31 @@ describe('vitrine bundle', () => {
     expect(rerun.stderr).toContain('images: 1 embedded, 31 from the cache');
   }, 180_000);
 
+  it('splits the image work across machines: embed --shard I/N, merge-cache, then a bundle that embeds nothing', async () => {
+    const common = ['--catalog', store.catalog, '--images', store.images, '--no-progress'];
+    const dirs = [1, 2, 3].map((i) => join(store.dir, `part${i}`));
+    const parts = await Promise.all(dirs.map((dir, i) => vitrine('embed', ...common, '--cache', dir, '--shard', `${i + 1}/3`)));
+    parts.forEach((p) => expect(p.code, p.stderr).toBe(0));
+    expect(parts.map((p) => /rows (\d+)–(\d+)/.exec(p.stderr)!.slice(1).map(Number))).toEqual([[1, 10], [11, 21], [22, 32]]);
+    for (const p of parts) expect(p.stderr).toMatch(/images: \d+ embedded \(\d+\.\d images\/s\), 0 from the cache, 0 unusable/);
+    // A second run of a shard resumes: its work is all in its cache.
+    const again = await vitrine('embed', ...common, '--cache', dirs[1]!, '--shard', '2/3');
+    expect(again.stderr).toMatch(/images: 0 embedded .*, 11 from the cache/);
+    const merged = await vitrine('merge-cache', '--cache', join(store.dir, 'merged'), ...dirs);
+    expect(merged.code).toBe(0);
+    expect(merged.stderr).toMatch(/merged 3 caches into .*merged: \d+ files copied, 0 already there/);
+    const built = await build('sharded', 'merged');
+    expect(built.code).toBe(0);
+    expect(built.stderr).toContain('images: 0 embedded, 32 from the cache');
+    // The same bundle as one machine doing all the work.
+    const [a, b] = [files(join(store.dir, 'a')), files(join(store.dir, 'sharded'))];
+    expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+    for (const [name, bytes] of a) expect(bytes.equals(b.get(name)!), name).toBe(true);
+    const bad = await vitrine('embed', ...common, '--cache', dirs[0]!, '--shard', '4/3');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--shard 4/3: expected I/N with 1 ≤ I ≤ N');
+  }, 180_000);
+
   it('warns about skippable rows with counts and lines, and leaves those products or events out', async () => {
     writeFileSync(join(store.dir, 'catalog-missing.csv'), readFileSync(store.catalog, 'utf8').replace('MUG-2.png', 'MUG-2-gone.png'));
     appendFileSync(store.events, 'u1,NO-SUCH-PRODUCT,2026-01-05T10:00:00Z,view\n');
