@@ -328,11 +328,7 @@ export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
           }
         : {}),
     });
-    const old = `${out}.old-${process.pid}`;
-    const exists = await stat(out).then(() => true, () => false);
-    if (exists) await rename(out, old);
-    await rename(tmp, out);
-    if (exists) await rm(old, { recursive: true, force: true });
+    await moveIntoPlace(tmp, out);
     lap('write');
     const bytes = Object.values(manifest.files).reduce((a, f) => a + f.bytes, 0);
     const warnings = problems.warnings();
@@ -350,3 +346,11 @@ export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
   }
 }
 
+/** Moves a bundle written at `tmp` to `out`, replacing what is there only once `tmp` is complete. */
+export async function moveIntoPlace(tmp: string, out: string): Promise<void> {
+  const old = `${out}.old-${process.pid}`;
+  const exists = await stat(out).then(() => true, () => false);
+  if (exists) await rename(out, old);
+  await rename(tmp, out);
+  if (exists) await rm(old, { recursive: true, force: true });
+}

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildBundle, type BundleOptions } from './bundle.js';
 import { embedSlice, mergeCaches, type EmbedOptions } from './embed-step.js';
+import { updateBundle } from './update.js';
 import { EVENT_COLUMNS } from './events.js';
 import { BASKET_COLUMNS } from './baskets.js';
 import { UserError } from './problems.js';
@@ -35,6 +36,9 @@ Inputs:
 
 Output:
   --out DIR               the bundle folder (replaced only when the build succeeds)
+  --update                refresh the bundle at --out from --catalog without retraining:
+                          titles, prices and stock; new products embedded and appended
+                          (products gone from the catalog stay, out of stock)
   --name NAME             bundle name (default: the folder's name)
   --thumbnails MODE       auto (default: for images given as files), all, none
   --thumbnail-size PX     longest side of thumbnails (default 256)
@@ -85,7 +89,7 @@ const OPTIONS = {
   'image-model-layer': { type: 'string' }, 'image-model-range': { type: 'string' }, 'image-size': { type: 'string' },
   'link-image-model': { type: 'boolean' }, dims: { type: 'string' }, 'min-support': { type: 'string' },
   epochs: { type: 'string' }, 'index-above': { type: 'string' }, seed: { type: 'string' }, lint: { type: 'string' }, cache: { type: 'string' }, 'no-progress': { type: 'boolean' },
-  debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
+  debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' }, update: { type: 'boolean' },
 } as const;
 
 function int(name: string, v: string | undefined, min: number, max: number): number | undefined {
@@ -136,7 +140,7 @@ function imageFlags(values: Flags) {
 }
 
 /** Turns the command line into bundle options; throws a UserError naming the bad flag. */
-export function parseBundleArgs(argv: string[]): BundleOptions & { help?: boolean; debug?: boolean } {
+export function parseBundleArgs(argv: string[]): BundleOptions & { help?: boolean; debug?: boolean; update?: boolean } {
   const { values } = flags(argv, OPTIONS, 'bundle');
   const s = (k: string) => values[k] as string | undefined;
   if (values.help) return { catalog: '', out: '', help: true };
@@ -161,6 +165,7 @@ export function parseBundleArgs(argv: string[]): BundleOptions & { help?: boolea
     seed: int('seed', s('seed'), 0, 2 ** 31 - 1),
     lint: s('lint'),
     debug: values.debug as boolean | undefined,
+    update: values.update as boolean | undefined,
   };
 }
 
@@ -216,6 +221,12 @@ export async function main(argv: string[]): Promise<number> {
     const opts = parseBundleArgs(rest);
     if (opts.help) {
       process.stdout.write(HELP);
+      return 0;
+    }
+    if (opts.update) {
+      const ignored = (['events', 'baskets', 'outfits', 'lint'] as const).filter((k) => opts[k]);
+      if (ignored.length) throw new UserError(`--update takes the catalog and its images only (it retrains nothing); drop ${ignored.map((k) => `--${k}`).join(', ')}`);
+      await updateBundle(opts);
       return 0;
     }
     const report = await buildBundle(opts);

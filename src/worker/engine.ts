@@ -131,7 +131,10 @@ export function createEngine(opts: EngineOptions): EngineApi {
     const path = b.bundle.manifest.similar?.index;
     if (!path) return searchInt8(matrix, vector, k, exclude);
     const [{ searchIvf }, index] = await Promise.all([import('../recommend/ivf.js'), b.bundle.ivf(path)]);
-    return searchIvf(index, vector, k, { rescore: (p) => rowScore(matrix, vector, p), exclude });
+    const hits = searchIvf(index, vector, k, { rescore: (p) => rowScore(matrix, vector, p), exclude });
+    // Products added by an update since the index was built sit past it: scanned.
+    for (let p = index.count; p < matrix.count; p++) if (!exclude?.(p)) hits.push({ index: p, score: rowScore(matrix, vector, p) });
+    return hits.sort((x, y) => y.score - x.score || x.index - y.index).slice(0, k);
   }
 
   async function similar(q: RowQuery, b: OpenBundle): Promise<RowResult> {

@@ -1,12 +1,11 @@
 /**
  * The next-view benchmark's worker (bundled by scripts/bench.mts with esbuild): a bundle's "Next for
  * you" row exactly as the widget's worker computes it — the session file read and indexed, the GRU
- * loaded where the bundle's method uses it, `nextViewScores` and the top of the row — timed per
+ * loaded where the bundle's method uses it, `nextViewTop` (the sparse top of the row) — timed per
  * query inside the worker, for sessions of one view and of five.
  */
 import { openBundle } from '../../src/bundle/reader.js';
-import { indexSessions, modelProbabilities, needsModel, nextViewScores } from '../../src/recommend/next-view.js';
-import { topIndices } from '../../src/recommend/select.js';
+import { indexSessions, modelProbabilities, needsModel, nextViewTop } from '../../src/recommend/next-view.js';
 
 interface Job {
   /** Manifest URLs. */
@@ -56,7 +55,8 @@ self.onmessage = async (e: MessageEvent<Job>) => {
           const session = Array.from({ length }, next);
           const t = performance.now();
           const probabilities = model && needsModel(session, n.method) ? modelProbabilities(await model.scores(session)) : undefined;
-          topIndices(nextViewScores(ix, session, n.method, probabilities), 12, new Set(session));
+          // As the worker's engine asks (src/worker/engine.ts): the sparse top of the row, limit + 4.
+          nextViewTop(ix, session, n.method, 12, new Set(session), probabilities);
           if (q > 0) times.push(performance.now() - t); // the first query warms up
         }
         ms[`${length}`] = times;

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -154,6 +154,50 @@ describe('vitrine bundle', () => {
     const bad = await vitrine('embed', ...common, '--cache', dirs[0]!, '--shard', '4/3');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--shard 4/3: expected I/N with 1 ≤ I ≤ N');
+  }, 180_000);
+
+  it('updates a bundle from today’s catalog without retraining: fields, stock, new products appended', async () => {
+    // Today's catalog: one price changed, one product gone, one new product with its own image.
+    const csv = readFileSync(store.catalog, 'utf8').split('\n');
+    const header = csv[0]!;
+    const rows = csv.slice(1).filter((l) => l.trim());
+    const changed = rows.find((l) => l.startsWith('PLATE-2,'))!.replace(/,(\d+\.\d\d),EUR,/, ',999.00,EUR,');
+    const today = [header, ...rows.filter((l) => !l.startsWith('PLATE-2,') && !l.startsWith('FORK-4,')), changed,
+      'MUG-NEW,"Table Mug new, dark",/p/MUG-NEW,MUG-NEW.png,12.00,EUR,Mug,Acme,true,dark'].join('\n');
+    copyFileSync(join(store.images, 'MUG-2.png'), join(store.images, 'MUG-NEW.png'));
+    const catalog2 = join(store.dir, 'today.csv');
+    writeFileSync(catalog2, today + '\n');
+    for (const dir of ['upd', 'upd-indexed']) cpSync(join(store.dir, dir === 'upd' ? 'a' : 'indexed'), join(store.dir, dir), { recursive: true });
+    const before = await openBundle(`${server.url}a/manifest.json`);
+    const [oldItems, oldLists] = await Promise.all([before.items(), before.topK(before.manifest.complementary!.file)]);
+
+    for (const dir of ['upd', 'upd-indexed']) {
+      const run = await vitrine('bundle', '--update', '--catalog', catalog2, '--images', store.images, '--out', join(store.dir, dir), '--cache', join(store.dir, 'cache1'), '--no-progress');
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toMatch(/updated .*: 1 products changed, 1 added, 1 gone from the catalog \(now out of stock\); 33 products/);
+      const b = await openBundle(`${server.url}${dir}/manifest.json`);
+      const [items, codes, lists] = await Promise.all([b.items(), b.embeddings(), b.topK(b.manifest.complementary!.file)]);
+      expect(items).toHaveLength(33);
+      expect(items.find((it) => it.id === 'PLATE-2')!.price).toBe(999);
+      expect(items.find((it) => it.id === 'FORK-4')!.inStock).toBe(false);
+      const fresh = items.findIndex((it) => it.id === 'MUG-NEW');
+      expect(fresh).toBe(32);
+      expect(items[fresh]!.image).toBe('images/32.webp');
+      // Embedded as the build embedded its twin MUG-2 (same image, same model and head).
+      const twin = items.findIndex((it) => it.id === 'MUG-2');
+      expect([...codes.codes.subarray(32 * 64, 33 * 64)]).toEqual([...codes.codes.subarray(twin * 64, (twin + 1) * 64)]);
+      // Goes with: old lists kept, the new product's from the pair model, never its own category.
+      if (dir === 'upd') expect(lists.slice(0, 32)).toEqual(oldLists);
+      expect(lists[32]!.length).toBeGreaterThan(0);
+      for (const [j] of lists[32]!) expect(items[j]!.category).not.toBe('Mug');
+      // The session sample reads against the new count; an index covers the old products, the new one is scanned.
+      await b.sessions(b.manifest.nextView!.sessions);
+      if (b.manifest.similar!.index) expect((await b.ivf(b.manifest.similar!.index)).count).toBe(32);
+      if (dir === 'upd') expect(items.slice(0, 32).map((it) => it.id)).toEqual(oldItems.map((it) => it.id));
+    }
+    const none = await vitrine('bundle', '--update', '--catalog', catalog2, '--out', join(store.dir, 'nothing-here'), '--no-progress');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/holds no bundle to update/);
   }, 180_000);
 
   it('warns about skippable rows with counts and lines, and leaves those products or events out', async () => {

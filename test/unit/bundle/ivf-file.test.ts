@@ -21,11 +21,15 @@ describe('ivf-file', () => {
     expect(searchIvf(back, q, 5)).toEqual(searchIvf(index, q, 5));
   });
 
+  it('reads an index of fewer products than an updated bundle holds (the rest are scanned)', () => {
+    expect(decodeIvf(buffer(), count + 5, dims, 'similar/index.ivf').count).toBe(count);
+  });
+
   const refused: [string, (b: Uint8Array) => ArrayBuffer, number, number, RegExp][] = [
     ['another file', () => new TextEncoder().encode('{"not": "an index"} and more bytes').buffer, count, dims, /not a Vitrine search index/],
     ['a truncated file', (b) => b.slice(0, b.length - 7).buffer, count, dims, /has \d+ bytes, its header says \d+/],
     ['too short for a header', (b) => b.slice(0, 10).buffer, count, dims, /too short/],
-    ['another catalog', (b) => b.slice().buffer, count + 1, dims, /indexes 500 products, the bundle has 501/],
+    ['an index of more products than the bundle holds', (b) => b.slice().buffer, count - 1, dims, /indexes 500 products, the bundle has 499/],
     ['other dims', (b) => b.slice().buffer, count, 32, /has 16 dims, similar.dims is 32/],
     ['cells that run backwards', (b) => {
       const c = b.slice();

@@ -1,0 +1,252 @@
+/**
+ * `vitrine bundle --update`: a bundle refreshed from today's catalog without retraining — prices,
+ * titles and stock change hourly, a full build does not need to. Existing products take the
+ * catalog's fields (products gone from the catalog are kept, out of stock); new products are
+ * embedded with the bundle's own image model and head, appended (to the similar row's codes; past
+ * the search index's cells, where a query scans them), given goes-with lists by the bundle's pair
+ * model, and a row of zeros in the next-view GRU's item table (it never predicts them). Every other
+ * file is carried over; the manifest lists the new checksums, so the widget reads the new files on
+ * the next page view.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { BundleError, validateItems, validateManifest, validateTopK, type BundleItem, type Manifest, type ModelRef } from '../bundle/format.js';
+import { decodeSessions, encodeSessions } from '../bundle/session-file.js';
+import { BundleWriter } from '../bundle/writer.js';
+import { normalizeRows } from '../model/image-embedder.js';
+import { loadLayers } from '../model/model-io.js';
+import { PairModel } from '../model/pair-model.js';
+import { decodeTensors, encodeTensors, type TensorHeader } from '../model/tensor-file.js';
+import { encodeLists } from '../recommend/goes-with.js';
+import { quantizeInt8 } from '../recommend/knn.js';
+import { topIndices } from '../recommend/select.js';
+import { titleBuckets } from '../recommend/text.js';
+import { moveIntoPlace } from './bundle.js';
+import { readCatalog, type CatalogItem } from './catalog.js';
+import { embedCatalog, type ImageOptions } from './embed-step.js';
+import { isUrl } from './images.js';
+import { Problems, UserError } from './problems.js';
+import { applyRows } from './train-head.js';
+
+export interface UpdateOptions extends ImageOptions {
+  catalog: string;
+  /** The bundle to update, in place (replaced only when the update succeeds). */
+  out: string;
+  urlTemplate?: string;
+  log?: (line: string) => void;
+}
+
+export interface UpdateReport {
+  items: number;
+  /** Existing products whose fields changed. */
+  changed: number;
+  added: number;
+  /** Bundle products missing from the catalog, now out of stock. */
+  gone: number;
+  seconds: number;
+}
+
+/** A catalog row as the builder writes it into items.json (same keys, same order). */
+function itemOf(it: CatalogItem, image: string): BundleItem {
+  return {
+    id: it.id, title: it.title, url: it.url, image,
+    ...(it.price !== undefined ? { price: it.price } : {}),
+    ...(it.currency ? { currency: it.currency } : {}),
+    ...(it.category ? { category: it.category } : {}),
+    ...(it.brand ? { brand: it.brand } : {}),
+    ...(it.inStock ? {} : { inStock: false }),
+  };
+}
+
+export async function updateBundle(opts: UpdateOptions): Promise<UpdateReport> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const t0 = performance.now();
+  const dir = resolve(opts.out);
+  const { manifest, files } = await readBundleFiles(dir);
+  const json = (path: string): unknown => JSON.parse(new TextDecoder().decode(files.get(path)!));
+  const count = manifest.items.count;
+  const items = validateItems(json(manifest.items.file), count, manifest.items.file);
+  const catalog = await readCatalog(opts.catalog, { urlTemplate: opts.urlTemplate });
+  log(`update: ${count} products in ${opts.out}, ${catalog.length} in ${opts.catalog}`);
+
+  // Existing products take the catalog's fields; products it no longer lists go out of stock.
+  const byId = new Map(items.map((it, i) => [it.id, i]));
+  const listed = new Set<string>();
+  let changed = 0;
+  const updated: BundleItem[] = items.map((it) => ({ ...it }));
+  const fresh: CatalogItem[] = [];
+  for (const row of catalog) {
+    const i = byId.get(row.id);
+    if (i === undefined) {
+      if (!listed.has(row.id)) fresh.push(row);
+      listed.add(row.id);
+      continue;
+    }
+    listed.add(row.id);
+    const next = itemOf(row, items[i]!.image);
+    if (JSON.stringify(next) !== JSON.stringify(items[i])) changed++;
+    updated[i] = next;
+  }
+  let gone = 0;
+  updated.forEach((it, i) => {
+    if (!listed.has(it.id) && it.inStock !== false) (updated[i] = { ...it, inStock: false }), gone++;
+  });
+
+  // New products: embedded as the builder would, with the bundle's own model and head.
+  const problems = new Problems();
+  const added: { row: CatalogItem; vector: Float32Array; thumb?: Uint8Array }[] = [];
+  if (fresh.length) {
+    if (!manifest.similar || !manifest.imageModel) throw new UserError(`${fresh.length} new products, but the bundle has no image model to embed them with: run a full build`);
+    const m = manifest.imageModel;
+    const embedded = await embedCatalog(fresh, opts.catalog, {
+      ...opts,
+      imageModel: join(dir, m.backbone.model),
+      imageModelRange: m.inputRange ?? [0, 1],
+      imageSize: m.inputSize,
+    }, problems, log);
+    const head = await loadLayers({ modelJson: json(m.head.model) as never, weights: toBuffer(files.get(m.head.weights)!) });
+    const kept = fresh.map((_, i) => i).filter((i) => embedded.step.features[i]);
+    const vectors = kept.length ? normalizeRows(applyRows(head, kept.map((i) => embedded.step.features[i]!)), manifest.similar.dims) : new Float32Array(0);
+    head.dispose();
+    kept.forEach((i, k) => added.push({ row: fresh[i]!, vector: vectors.subarray(k * manifest.similar!.dims, (k + 1) * manifest.similar!.dims), thumb: embedded.step.thumbnails[i] }));
+  }
+  const total = count + added.length;
+
+  // The new bundle: every file carried over, the changed ones replaced.
+  const out = new Map(files);
+  const assets = manifest.assets ? (json(manifest.assets) as Record<string, { bytes: number; sha256: string }>) : {};
+  const newAssets: [string, Uint8Array][] = [];
+  added.forEach(({ row, thumb }, k) => {
+    const i = count + k;
+    const wanted = thumb && (opts.thumbnails === 'all' || !isUrl(row.image));
+    const path = wanted ? `images/${i}.${opts.thumbnailFormat === 'jpeg' ? 'jpg' : 'webp'}` : undefined;
+    if (path) newAssets.push([path, thumb!]);
+    updated.push(itemOf(row, path ?? row.image));
+  });
+  out.set(manifest.items.file, new TextEncoder().encode(JSON.stringify(updated)));
+  if (manifest.similar && added.length) {
+    const d = manifest.similar.dims;
+    const codes = new Uint8Array(total * d);
+    codes.set(files.get(manifest.similar.codes)!);
+    const rows = new Float32Array(added.length * d);
+    added.forEach((a, k) => rows.set(a.vector, k * d));
+    codes.set(new Uint8Array(quantizeInt8(rows, d).codes.buffer), count * d);
+    out.set(manifest.similar.codes, codes);
+  }
+  const c = manifest.complementary;
+  if (c && added.length) {
+    const lists = validateTopK(json(c.file), count, c.file);
+    let pairLists = added.map(() => [] as [number, number][]);
+    if (c.pairModel) {
+      const { lists: more, bytes } = extendPairModel(c.pairModel, files, updated, added, count, c.method.k);
+      pairLists = more;
+      out.set(c.pairModel.weights, bytes.data);
+      out.set(c.pairModel.model, new TextEncoder().encode(JSON.stringify(bytes.header)));
+    }
+    out.set(c.file, new TextEncoder().encode(encodeLists([...lists, ...pairLists])));
+  }
+  if (manifest.nextView && added.length) {
+    const path = manifest.nextView.sessions;
+    out.set(path, encodeSessions(decodeSessions(files.get(path)!, count, path), total));
+  }
+  const nv = manifest.nextView?.model;
+  if (nv && added.length) {
+    const grown = growItemTable(JSON.parse(new TextDecoder().decode(files.get(nv.model)!)) as TensorHeader, files.get(nv.weights)!, total, nv.model);
+    out.set(nv.weights, grown.data);
+    out.set(nv.model, new TextEncoder().encode(JSON.stringify(grown.header)));
+  }
+
+  // Written beside the bundle, then moved into place, as a build does.
+  const tmp = join(dir, '..', `.${dir.split(/[\\/]/).pop()}.updating-${process.pid}`);
+  const w = new BundleWriter(tmp);
+  const thumbs = new BundleWriter(tmp);
+  try {
+    for (const path of Object.keys(assets)) thumbs.add(path, await readFile(join(dir, path)));
+    for (const [path, bytes] of newAssets) thumbs.add(path, bytes);
+    const put = (path: string) => (path.startsWith('../') ? w.record(path, out.get(path)!) : w.add(path, out.get(path)!));
+    for (const path of Object.keys(manifest.files)) if (path !== manifest.assets) put(path);
+    if (manifest.assets) w.add(manifest.assets, JSON.stringify(thumbs.listed()));
+    const { format: _f, version: _v, files: _files, ...fieldsOf } = manifest;
+    w.finish({ ...fieldsOf, items: { ...manifest.items, count: total } });
+    await moveIntoPlace(tmp, dir);
+  } catch (e) {
+    await import('node:fs/promises').then((fs) => fs.rm(tmp, { recursive: true, force: true }));
+    throw e;
+  }
+  for (const line of problems.warnings()) log(`warning: ${line}`);
+  const seconds = (performance.now() - t0) / 1000;
+  log(`updated ${opts.out}: ${changed} products changed, ${added.length} added, ${gone} gone from the catalog (now out of stock); ${total} products, in ${seconds.toFixed(1)} s`);
+  return { items: total, changed, added: added.length, gone, seconds };
+}
+
+/** Reads every file the manifest lists and checks its length and sha256: an update never builds on a damaged bundle. */
+async function readBundleFiles(dir: string): Promise<{ manifest: Manifest; files: Map<string, Uint8Array> }> {
+  let manifest: Manifest;
+  try {
+    manifest = validateManifest(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')));
+  } catch (e) {
+    throw new UserError(`--update: ${dir} holds no bundle to update (${(e as Error).message}); build one first`);
+  }
+  const files = new Map<string, Uint8Array>();
+  await Promise.all(
+    Object.entries(manifest.files).map(async ([path, entry]) => {
+      const bytes = await readFile(join(dir, path)).catch(() => undefined);
+      if (!bytes || bytes.length !== entry.bytes || createHash('sha256').update(bytes).digest('hex') !== entry.sha256) {
+        throw new UserError(`--update: ${path} in ${dir} is missing or does not match its manifest entry; run a full build`);
+      }
+      files.set(path, new Uint8Array(bytes));
+    }),
+  );
+  return { manifest, files };
+}
+
+const toBuffer = (b: Uint8Array): ArrayBuffer => b.slice().buffer;
+
+/**
+ * New products' legs appended to the pair model's catalog legs, and their goes-with lists: the
+ * catalog products of other categories, in stock, the model scores highest — what the worker does
+ * for a product outside the bundle.
+ */
+function extendPairModel(ref: ModelRef, files: Map<string, Uint8Array>, items: readonly BundleItem[], added: readonly { row: CatalogItem; vector: Float32Array }[], count: number, k: number) {
+  const header = JSON.parse(new TextDecoder().decode(files.get(ref.model)!)) as TensorHeader;
+  const pm = PairModel.load(header, toBuffer(files.get(ref.weights)!), count, ref.model);
+  const categories = [...new Set(items.slice(0, count).map((it) => it.category).filter((x): x is string => !!x))].sort();
+  const legs = added.map(({ row, vector }) => pm.leg(vector, row.category ? categories.indexOf(row.category) + 1 : 0, titleBuckets(row.title, row.brand, pm.dims.buckets, row.attributes)));
+  const lists = legs.map((leg, a) => {
+    const category = added[a]!.row.category;
+    const scores = Float64Array.from({ length: count }, (_, j) =>
+      (category && items[j]!.category === category) || items[j]!.inStock === false ? NaN : 1 / (1 + Math.exp(-pm.score(leg, pm.catalogLeg(j)))),
+    );
+    return topIndices(scores, k).map((h): [number, number] => [h.index, h.score]);
+  });
+  const decoded = decodeTensors(header, toBuffer(files.get(ref.weights)!), ref.model);
+  const old = decoded.get('legs')!;
+  const grown = new Float32Array(old.data.length + legs.length * pm.dims.leg);
+  grown.set(old.data);
+  legs.forEach((l, i) => grown.set(l, old.data.length + i * pm.dims.leg));
+  decoded.set('legs', { shape: [count + legs.length, pm.dims.leg], data: grown });
+  return { lists, bytes: reencode(header, decoded, header.config) };
+}
+
+/** The GRU's item table and biases with rows for new products: zero vectors, a bias below every other (never predicted). */
+export function growItemTable(header: TensorHeader, weights: Uint8Array, total: number, file: string) {
+  const decoded = decodeTensors(header, toBuffer(weights), file);
+  const items = decoded.get('items');
+  const bias = decoded.get('itemBias');
+  if (!items || !bias) throw new BundleError(file, 'has no item table to extend');
+  const [rows, d] = items.shape as [number, number];
+  const table = new Float32Array((total + 1) * d);
+  table.set(items.data);
+  const b = new Float32Array(total);
+  b.set(bias.data);
+  const floor = Math.min(...bias.data) - 20;
+  b.fill(floor, rows - 1);
+  decoded.set('items', { shape: [total + 1, d], data: table });
+  decoded.set('itemBias', { shape: [total], data: b });
+  return reencode(header, decoded, { ...header.config, items: total });
+}
+
+function reencode(header: TensorHeader, decoded: Map<string, { shape: number[]; data: Float32Array }>, config: TensorHeader['config']) {
+  return encodeTensors(header.tensors.map((e) => ({ name: e.name, storage: e.storage, ...decoded.get(e.name)! })), config);
+}
