@@ -9,7 +9,7 @@ import { saveLayers } from '../model/model-io.js';
 import { quantizeInt8, searchFloat32, searchInt8, unitScales } from '../recommend/knn.js';
 import { SESSION_GAP_MS } from '../recommend/sessions.js';
 import { readBaskets, readOutfits } from './baskets.js';
-import { readCatalog, type CatalogItem } from './catalog.js';
+import { bundleItem, readCatalog, type CatalogItem } from './catalog.js';
 import { embedCatalog, type ImageOptions } from './embed-step.js';
 import { readSessions, type SessionData } from './events.js';
 import { buildGoesWith, type GoesWithChoice } from './choose-goes-with.js';
@@ -269,14 +269,7 @@ export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
     const bundleItems: BundleItem[] = items.map((it, i) => {
       const thumb = wantThumb(it) ? step.thumbnails[keep[i]!] : undefined;
       const image = thumb ? thumbs.add(`images/${i}.${thumbOpts?.format === 'jpeg' ? 'jpg' : 'webp'}`, thumb) : it.image;
-      return {
-        id: it.id, title: it.title, url: it.url, image,
-        ...(it.price !== undefined ? { price: it.price } : {}),
-        ...(it.currency ? { currency: it.currency } : {}),
-        ...(it.category ? { category: it.category } : {}),
-        ...(it.brand ? { brand: it.brand } : {}),
-        ...(it.inStock ? {} : { inStock: false }),
-      };
+      return bundleItem(it, image);
     });
     const save = async (dir: string, m: tfl.LayersModel): Promise<ModelRef> => {
       const saved = await saveLayers(m, 'weights.bin');

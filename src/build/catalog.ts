@@ -1,5 +1,6 @@
 import { extname } from 'node:path';
 import { Problems, UserError } from './problems.js';
+import type { BundleItem } from '../bundle/format.js';
 import { openTable, readJsonLines } from './table.js';
 
 /** One product of a store's catalog, as the builder reads it. */
@@ -177,4 +178,16 @@ export async function readCatalog(path: string, opts: CatalogOptions = {}): Prom
   problems.throwIfFatal(`the catalog ${path} is broken`);
   if (!items.length) throw new UserError(`the catalog ${path} has no products`);
   return items;
+}
+
+/** A catalog row as items.json holds it (the same keys in the same order for a build and an update). */
+export function bundleItem(it: CatalogItem, image: string): BundleItem {
+  return {
+    id: it.id, title: it.title, url: it.url, image,
+    ...(it.price !== undefined ? { price: it.price } : {}),
+    ...(it.currency ? { currency: it.currency } : {}),
+    ...(it.category ? { category: it.category } : {}),
+    ...(it.brand ? { brand: it.brand } : {}),
+    ...(it.inStock ? {} : { inStock: false }),
+  };
 }

@@ -23,7 +23,7 @@ import { quantizeInt8 } from '../recommend/knn.js';
 import { topIndices } from '../recommend/select.js';
 import { titleBuckets } from '../recommend/text.js';
 import { moveIntoPlace } from './bundle.js';
-import { readCatalog, type CatalogItem } from './catalog.js';
+import { bundleItem, readCatalog, type CatalogItem } from './catalog.js';
 import { embedCatalog, type ImageOptions } from './embed-step.js';
 import { isUrl } from './images.js';
 import { Problems, UserError } from './problems.js';
@@ -45,18 +45,6 @@ export interface UpdateReport {
   /** Bundle products missing from the catalog, now out of stock. */
   gone: number;
   seconds: number;
-}
-
-/** A catalog row as the builder writes it into items.json (same keys, same order). */
-function itemOf(it: CatalogItem, image: string): BundleItem {
-  return {
-    id: it.id, title: it.title, url: it.url, image,
-    ...(it.price !== undefined ? { price: it.price } : {}),
-    ...(it.currency ? { currency: it.currency } : {}),
-    ...(it.category ? { category: it.category } : {}),
-    ...(it.brand ? { brand: it.brand } : {}),
-    ...(it.inStock ? {} : { inStock: false }),
-  };
 }
 
 export async function updateBundle(opts: UpdateOptions): Promise<UpdateReport> {
@@ -84,7 +72,7 @@ export async function updateBundle(opts: UpdateOptions): Promise<UpdateReport> {
       continue;
     }
     listed.add(row.id);
-    const next = itemOf(row, items[i]!.image);
+    const next = bundleItem(row, items[i]!.image);
     if (JSON.stringify(next) !== JSON.stringify(items[i])) changed++;
     updated[i] = next;
   }
@@ -122,7 +110,7 @@ export async function updateBundle(opts: UpdateOptions): Promise<UpdateReport> {
     const wanted = thumb && (opts.thumbnails === 'all' || !isUrl(row.image));
     const path = wanted ? `images/${i}.${opts.thumbnailFormat === 'jpeg' ? 'jpg' : 'webp'}` : undefined;
     if (path) newAssets.push([path, thumb!]);
-    updated.push(itemOf(row, path ?? row.image));
+    updated.push(bundleItem(row, path ?? row.image));
   });
   out.set(manifest.items.file, new TextEncoder().encode(JSON.stringify(updated)));
   if (manifest.similar && added.length) {
