@@ -9,7 +9,7 @@ import { saveLayers } from '../model/model-io.js';
 import { quantizeInt8, searchFloat32, searchInt8, unitScales } from '../recommend/knn.js';
 import { SESSION_GAP_MS } from '../recommend/sessions.js';
 import { readBaskets, readOutfits } from './baskets.js';
-import { bundleItem, readCatalog, type CatalogItem } from './catalog.js';
+import { bundleItem, readCatalogFor, type CatalogItem } from './catalog.js';
 import { embedCatalog, type ImageOptions } from './embed-step.js';
 import { readSessions, type SessionData } from './events.js';
 import { buildGoesWith, type GoesWithChoice } from './choose-goes-with.js';
@@ -43,6 +43,8 @@ export interface BundleOptions extends ImageOptions {
   linkImageModel?: boolean;
   /** Embedding dimension (default 64). */
   dims?: number;
+  /** Skip broken catalog rows instead of failing, writing them (line, id, reason) to this CSV file. */
+  skipInvalid?: string;
   /** Catalogs larger than this get a search index (recommend/ivf.ts) instead of a scan (default 200,000). */
   indexAbove?: number;
   minSupport?: number;
@@ -145,7 +147,7 @@ export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
   const problems = new Problems();
 
   // 1. Catalog.
-  const catalog = await readCatalog(opts.catalog, { urlTemplate: opts.urlTemplate });
+  const catalog = await readCatalogFor(opts, log);
   log(`catalog: ${catalog.length} products from ${opts.catalog}`);
   lap('catalog');
 

@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Problems, UserError } from './problems.js';
 import type { BundleItem } from '../bundle/format.js';
@@ -26,6 +27,28 @@ export interface CatalogItem {
 export interface CatalogOptions {
   /** Builds `url` from `{id}` when the catalog has no url column: `/products/{id}`. */
   urlTemplate?: string;
+  /** Prices may use a decimal comma (`129,00`, `1.299,00`): set for files delimited by `;`, as such exports are. */
+  decimalComma?: boolean;
+  /**
+   * Called with each broken row instead of failing the build (`--skip-invalid`): the catalog is
+   * read without it, as merchant feeds are handled.
+   */
+  onInvalid?: (row: InvalidRow) => void;
+}
+
+/** A catalog row left out, and why. */
+export interface InvalidRow {
+  line: number;
+  id?: string;
+  reason: string;
+}
+
+/** A price as written: `12.95`; with `decimalComma`, also `12,95` and `1.299,00`. */
+function parsePrice(raw: string, decimalComma: boolean | undefined): number {
+  const s = raw.trim();
+  if (/^\d+(\.\d+)?$/.test(s)) return Number(s);
+  if (decimalComma && /^(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$/.test(s)) return Number(s.replaceAll('.', '').replace(',', '.'));
+  return NaN;
 }
 
 const KNOWN = new Set(['id', 'title', 'url', 'image', 'price', 'currency', 'category', 'brand', 'in_stock']);
@@ -87,9 +110,9 @@ export function parseItem(record: Record<string, unknown>, line: number, opts: C
   let price: number | undefined;
   const rawPrice = record.price;
   if (rawPrice !== undefined && rawPrice !== null && rawPrice !== '') {
-    price = typeof rawPrice === 'number' ? rawPrice : /^\s*\d+(\.\d+)?\s*$/.test(String(rawPrice)) ? Number(rawPrice) : NaN;
+    price = typeof rawPrice === 'number' ? rawPrice : parsePrice(String(rawPrice), opts.decimalComma);
     if (!Number.isFinite(price) || price < 0) {
-      problems.push(`price ${JSON.stringify(rawPrice)} is not a number like 12.95`);
+      problems.push(`price ${JSON.stringify(rawPrice)} is not a number like ${opts.decimalComma ? '12,95 or 12.95' : '12.95'}`);
       price = undefined;
     }
   }
@@ -118,7 +141,7 @@ export function parseItem(record: Record<string, unknown>, line: number, opts: C
   };
 }
 
-async function* records(path: string): AsyncGenerator<{ line: number; record?: Record<string, unknown>; error?: string }> {
+async function* records(path: string, delimiter: (d: string) => void): AsyncGenerator<{ line: number; record?: Record<string, unknown>; error?: string }> {
   const ext = extname(path).toLowerCase();
   if (ext === '.jsonl' || ext === '.ndjson') {
     for await (const l of readJsonLines(path)) {
@@ -133,6 +156,7 @@ async function* records(path: string): AsyncGenerator<{ line: number; record?: R
     return;
   }
   const table = await openTable(path);
+  delimiter(table.delimiter);
   const names = table.header.map(canonical);
   const seen = new Set<string>();
   for (const n of names) {
@@ -151,33 +175,46 @@ async function* records(path: string): AsyncGenerator<{ line: number; record?: R
 
 /**
  * Reads a catalog (CSV, TSV or JSON lines). Every broken row is reported — file, line, reason —
- * and then the build fails: a catalog with broken rows would give a bundle with holes.
+ * and then the build fails: a catalog with broken rows would give a bundle with holes. With
+ * `onInvalid` (`--skip-invalid`), broken rows go there instead and the rest is read.
  */
 export async function readCatalog(path: string, opts: CatalogOptions = {}): Promise<CatalogItem[]> {
   const problems = new Problems();
   const items: CatalogItem[] = [];
   const lineOf = new Map<string, number>();
-  for await (const r of records(path)) {
+  let decimalComma = opts.decimalComma;
+  const broken = (line: number, reason: string, id?: string) => {
+    if (opts.onInvalid) opts.onInvalid({ line, ...(id ? { id } : {}), reason });
+    else problems.fatal({ file: path, line }, reason);
+  };
+  for await (const r of records(path, (d) => (decimalComma ??= d === ';'))) {
     if (r.error) {
-      problems.fatal({ file: path, line: r.line }, r.error);
+      broken(r.line, r.error);
       continue;
     }
-    const item = parseItem(r.record!, r.line, opts);
+    const item = parseItem(r.record!, r.line, { ...opts, decimalComma });
     if (Array.isArray(item)) {
-      problems.fatal({ file: path, line: r.line }, item.join('; '));
+      const id = r.record!.id;
+      broken(r.line, item.join('; '), typeof id === 'string' || typeof id === 'number' ? String(id).trim() || undefined : undefined);
       continue;
     }
     const first = lineOf.get(item.id);
     if (first !== undefined) {
-      problems.fatal({ file: path, line: r.line }, `id ${JSON.stringify(item.id)} is used already on line ${first}`);
+      broken(r.line, `id ${JSON.stringify(item.id)} is used already on line ${first}`, item.id);
       continue;
     }
     lineOf.set(item.id, r.line);
     items.push(item);
   }
   problems.throwIfFatal(`the catalog ${path} is broken`);
-  if (!items.length) throw new UserError(`the catalog ${path} has no products`);
+  if (!items.length) throw new UserError(`the catalog ${path} has no products${opts.onInvalid ? ' that could be used' : ''}`);
   return items;
+}
+
+/** The `--skip-invalid` report: one CSV row per row left out, with its line and reasons. */
+export function invalidReport(rows: readonly InvalidRow[]): string {
+  const cell = (v: string | number | undefined) => (v === undefined ? '' : /[",\n\r]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : String(v));
+  return ['line,id,reason', ...rows.map((r) => [r.line, r.id, r.reason].map(cell).join(','))].join('\n') + '\n';
 }
 
 /** A catalog row as items.json holds it (the same keys in the same order for a build and an update). */
@@ -190,4 +227,14 @@ export function bundleItem(it: CatalogItem, image: string): BundleItem {
     ...(it.brand ? { brand: it.brand } : {}),
     ...(it.inStock ? {} : { inStock: false }),
   };
+}
+
+/** The catalog, its broken rows failing the build — or, with `skipInvalid`, left out and written to that report. */
+export async function readCatalogFor(opts: { catalog: string; urlTemplate?: string; skipInvalid?: string }, log: (line: string) => void): Promise<CatalogItem[]> {
+  if (!opts.skipInvalid) return readCatalog(opts.catalog, { urlTemplate: opts.urlTemplate });
+  const invalid: InvalidRow[] = [];
+  const catalog = await readCatalog(opts.catalog, { urlTemplate: opts.urlTemplate, onInvalid: (r) => invalid.push(r) });
+  await writeFile(opts.skipInvalid, invalidReport(invalid));
+  if (invalid.length) log(`warning: ${invalid.length} catalog rows are broken and left out (first: line ${invalid[0]!.line}: ${invalid[0]!.reason}); all of them, with lines and reasons → ${opts.skipInvalid}`);
+  return catalog;
 }

@@ -33,6 +33,9 @@ Inputs:
   --baskets-columns SPEC  other column names: order=OrderNo,item=Sku
   --outfits FILE          JSON: lists of product ids that go together
   --url-template T        product URL when the catalog has none: "/products/{id}"
+  --skip-invalid FILE     build without broken catalog rows instead of failing; they go to
+                          FILE (CSV: line, id, reason). Prices like 129,00 are read in
+                          ;-delimited files either way
 
 Output:
   --out DIR               the bundle folder (replaced only when the build succeeds)
@@ -67,15 +70,15 @@ Other:
 vitrine embed: fills a cache with one slice of the catalog's image work (features and
 thumbnails), so N machines share a large catalog: each runs --shard I/N (1-based) with its own
 --cache, vitrine merge-cache joins the folders, and vitrine bundle --cache on the merged folder
-embeds nothing. Takes bundle's --catalog, --images, --url-template, image model and thumbnail
-flags (give bundle the same ones); an interrupted run resumes where it stopped.
+embeds nothing. Takes bundle's --catalog, --images, --url-template, --skip-invalid, image model
+and thumbnail flags (give bundle the same ones); an interrupted run resumes where it stopped.
   --shard I/N             this machine's slice: rows I of N contiguous runs (default 1/1)
   --no-progress           no progress bars
   --debug                 show stack traces of internal errors
 `;
 
 const EMBED_OPTIONS = {
-  catalog: { type: 'string' }, images: { type: 'string' }, 'url-template': { type: 'string' }, thumbnails: { type: 'string' },
+  catalog: { type: 'string' }, images: { type: 'string' }, 'url-template': { type: 'string' }, 'skip-invalid': { type: 'string' }, thumbnails: { type: 'string' },
   'thumbnail-size': { type: 'string' }, 'thumbnail-format': { type: 'string' }, 'image-model': { type: 'string' },
   'image-model-layer': { type: 'string' }, 'image-model-range': { type: 'string' }, 'image-size': { type: 'string' },
   cache: { type: 'string' }, shard: { type: 'string' }, 'no-progress': { type: 'boolean' }, debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
@@ -84,7 +87,7 @@ const EMBED_OPTIONS = {
 const OPTIONS = {
   catalog: { type: 'string' }, images: { type: 'string' }, events: { type: 'string' }, 'events-columns': { type: 'string' },
   'session-gap': { type: 'string' }, baskets: { type: 'string' }, 'baskets-columns': { type: 'string' }, outfits: { type: 'string' },
-  'url-template': { type: 'string' }, out: { type: 'string' }, name: { type: 'string' }, thumbnails: { type: 'string' },
+  'url-template': { type: 'string' }, 'skip-invalid': { type: 'string' }, out: { type: 'string' }, name: { type: 'string' }, thumbnails: { type: 'string' },
   'thumbnail-size': { type: 'string' }, 'thumbnail-format': { type: 'string' }, 'image-model': { type: 'string' },
   'image-model-layer': { type: 'string' }, 'image-model-range': { type: 'string' }, 'image-size': { type: 'string' },
   'link-image-model': { type: 'boolean' }, dims: { type: 'string' }, 'min-support': { type: 'string' },
@@ -166,6 +169,7 @@ export function parseBundleArgs(argv: string[]): BundleOptions & { help?: boolea
     lint: s('lint'),
     debug: values.debug as boolean | undefined,
     update: values.update as boolean | undefined,
+    skipInvalid: s('skip-invalid'),
   };
 }
 
@@ -182,7 +186,7 @@ export function parseEmbedArgs(argv: string[]): EmbedOptions & { help?: boolean 
     if (!(n >= 1 && i >= 1 && i <= n)) throw new UserError(`--shard ${values.shard}: expected I/N with 1 ≤ I ≤ N, such as 2/8`);
     shard = { index: i - 1, count: n };
   }
-  return { ...imageFlags(values), catalog: values.catalog as string, shard };
+  return { ...imageFlags(values), catalog: values.catalog as string, shard, skipInvalid: values['skip-invalid'] as string | undefined };
 }
 
 function version(): string {

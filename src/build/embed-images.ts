@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Backbone, Pixels } from '../model/image-embedder.js';
-import { decodeImage, ImageError, loadImageBytes, makeThumbnail, type ThumbnailOptions } from './images.js';
+import type { Backbone } from '../model/image-embedder.js';
+import { decodeImage, ImageError, imageSize, loadImageBytes, makeThumbnail, type ThumbnailOptions } from './images.js';
 import type { Problems } from './problems.js';
 
 export const sha256 = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
@@ -11,6 +11,8 @@ export const sha256 = (b: Uint8Array | string): string => createHash('sha256').u
 const PREPROCESS_VERSION = 2;
 /** Bumped when thumbnails are made differently. */
 const THUMBNAIL_VERSION = 2;
+/** Decoded RGBA bytes a batch may hold (at least one image): 256 MB, ~40 product photos of 1.6 MP. */
+const MAX_BATCH_PIXEL_BYTES = 256 * 1024 * 1024;
 
 export interface ImageStepOptions {
   /** Folder that catalog image paths are relative to. */
@@ -75,7 +77,8 @@ async function mapLimit<T, R>(xs: readonly T[], limit: number, fn: (x: T, i: num
 
 /**
  * Backbone features (and thumbnails) for each image reference, streamed in windows so memory holds
- * a window of decoded images, not the catalog's. An image whose bytes were embedded before with the
+ * a window of image files and one batch of decoded pixels (bounded in bytes), not the catalog's;
+ * an image's size is read from its header first, and one claiming too many pixels is never decoded. An image whose bytes were embedded before with the
  * same model comes from the cache, so a re-run only embeds new or changed images. An image that
  * cannot be read is reported (with `placeOf`) and its entry left undefined.
  */
@@ -95,19 +98,26 @@ export async function embedImages(refs: readonly string[], placeOf: (i: number) 
   let cached = 0;
   let done = 0;
   opts.onProgress?.(0, refs.length);
+  const skip = (i: number, e: unknown) => {
+    if (!(e instanceof ImageError)) throw e;
+    opts.problems.skip('products whose image could not be used', placeOf(i), e.message);
+    thumbnails[i] = undefined;
+    features[i] = undefined;
+  };
   for (let start = 0; start < refs.length; start += window) {
     const idx = Array.from({ length: Math.min(window, refs.length - start) }, (_, k) => start + k);
-    // Load, hash, look in the cache; decode only what must be embedded.
+    // Load, hash, check the header's size, look in the cache; nothing is decoded yet.
     const loaded = await mapLimit(idx, opts.concurrency ?? 8, async (i) => {
       try {
         const bytes = await loadImageBytes(refs[i]!, opts.imagesDir);
+        const { width, height } = await imageSize(bytes, refs[i]!);
         const hash = sha256(bytes);
         const featurePath = featureDir && join(featureDir, `${hash}.f32`);
         const thumbPath = thumbDir && join(thumbDir, `${hash}.${t!.format === 'jpeg' ? 'jpg' : 'webp'}`);
         const hit = await readCached(featurePath);
         if (t) {
           let thumb: Uint8Array | undefined = await readCached(thumbPath);
-          if (!thumb) await writeCached(thumbPath, (thumb = await makeThumbnail(bytes, t)));
+          if (!thumb) await writeCached(thumbPath, (thumb = await makeThumbnail(bytes, t, refs[i]!)));
           thumbnails[i] = thumb;
         }
         if (hit) {
@@ -115,28 +125,43 @@ export async function embedImages(refs: readonly string[], placeOf: (i: number) 
           cached++;
           return undefined;
         }
-        return { i, pixels: await decodeImage(bytes, refs[i]!), featurePath };
+        return { i, bytes, decoded: width * height * 4, featurePath };
       } catch (e) {
-        if (!(e instanceof ImageError)) throw e;
-        opts.problems.skip('products whose image could not be used', placeOf(i), e.message);
-        thumbnails[i] = undefined;
+        skip(i, e);
         return undefined;
       }
     });
-    const todo = loaded.filter((x): x is { i: number; pixels: Pixels; featurePath: string | undefined } => !!x);
+    const todo = loaded.filter((x): x is NonNullable<typeof x> => !!x);
     done += idx.length - todo.length;
-    for (let s = 0; s < todo.length; s += batch) {
-      const part = todo.slice(s, s + batch);
-      const out = await opts.backbone.features(part.map((x) => x.pixels));
-      const dims = out.length / part.length;
-      await Promise.all(
-        part.map((x, k) => {
-          const f = out.slice(k * dims, (k + 1) * dims);
-          features[x.i] = f;
-          return writeCached(x.featurePath, new Uint8Array(f.buffer));
-        }),
-      );
-      embedded += part.length;
+    // Decoded a batch at a time, a batch bounded in images and in decoded bytes, so memory holds one
+    // batch of pixels whatever the images' sizes.
+    for (let s = 0; s < todo.length; ) {
+      let e = s + 1;
+      let bytes = todo[s]!.decoded;
+      while (e < todo.length && e - s < batch && bytes + todo[e]!.decoded <= MAX_BATCH_PIXEL_BYTES) bytes += todo[e++]!.decoded;
+      const part = todo.slice(s, e);
+      s = e;
+      const decoded = await mapLimit(part, opts.concurrency ?? 8, async (x) => {
+        try {
+          return { ...x, pixels: await decodeImage(x.bytes, refs[x.i]!) };
+        } catch (err) {
+          skip(x.i, err);
+          return undefined;
+        }
+      });
+      const ready = decoded.filter((x): x is NonNullable<typeof x> => !!x);
+      if (ready.length) {
+        const out = await opts.backbone.features(ready.map((x) => x.pixels));
+        const dims = out.length / ready.length;
+        await Promise.all(
+          ready.map((x, k) => {
+            const f = out.slice(k * dims, (k + 1) * dims);
+            features[x.i] = f;
+            return writeCached(x.featurePath, new Uint8Array(f.buffer));
+          }),
+        );
+      }
+      embedded += ready.length;
       done += part.length;
       opts.onProgress?.(done, refs.length);
     }

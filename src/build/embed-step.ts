@@ -7,7 +7,7 @@
  */
 import { copyFile, mkdir, readdir, rename, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { readCatalog, type CatalogItem } from './catalog.js';
+import { readCatalogFor, type CatalogItem } from './catalog.js';
 import { embedImages, progressBar, type ImageStepResult } from './embed-images.js';
 import { DEFAULT_IMAGE_MODEL, loadImageModel, type ImageModel } from './image-model.js';
 import type { ThumbnailOptions } from './images.js';
@@ -65,6 +65,8 @@ export interface EmbedOptions extends ImageOptions {
   /** This machine's slice: `index` of `count` (0-based), contiguous runs of catalog rows. */
   shard?: { index: number; count: number };
   urlTemplate?: string;
+  /** As for a build (give both the same): broken catalog rows left out and written to this report. */
+  skipInvalid?: string;
   log?: (line: string) => void;
 }
 
@@ -85,7 +87,7 @@ export interface EmbedReport {
 export async function embedSlice(opts: EmbedOptions): Promise<EmbedReport> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   if (!opts.cacheDir) throw new UserError('vitrine embed needs --cache: the folder its work goes to');
-  const catalog = await readCatalog(opts.catalog, { urlTemplate: opts.urlTemplate });
+  const catalog = await readCatalogFor(opts, log);
   const { index, count } = opts.shard ?? { index: 0, count: 1 };
   const from = Math.floor((index * catalog.length) / count);
   const to = Math.floor(((index + 1) * catalog.length) / count);

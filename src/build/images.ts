@@ -5,6 +5,12 @@ import type { Pixels } from '../model/image-embedder.js';
 
 /** Bigger image files than this are refused (a catalog row pointing at a video, say). */
 export const MAX_IMAGE_BYTES = 50 * 1024 * 1024;
+/**
+ * Images with more pixels than this are refused before anything decodes them: a product photo is
+ * rarely over 24 MP, while a small file can claim billions (a decompression bomb: 0.9 MB of PNG for
+ * 30000 × 30000 pixels, 3.6 GB decoded).
+ */
+export const MAX_IMAGE_PIXELS = 40_000_000;
 const FETCH_TIMEOUT_MS = 30_000;
 const FETCH_RETRIES = 2;
 
@@ -62,12 +68,31 @@ async function fetchImage(url: string): Promise<Uint8Array> {
 }
 
 /**
+ * An image's size from its header (nothing decoded), checked against {@link MAX_IMAGE_PIXELS}; an
+ * {@link ImageError} for a file that is no image or claims too many pixels.
+ */
+export async function imageSize(bytes: Uint8Array, name: string): Promise<{ width: number; height: number }> {
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (e) {
+    throw new ImageError(`image ${name} is not a readable image (${(e as Error).message})`);
+  }
+  const { width, height } = meta;
+  if (!width || !height) throw new ImageError(`image ${name} has no size in its header`);
+  if (width * height > MAX_IMAGE_PIXELS) {
+    throw new ImageError(`image ${name} is ${width} × ${height} pixels, more than ${MAX_IMAGE_PIXELS / 1e6} MP: refused before decoding (a decompression bomb, or a poster)`);
+  }
+  return { width, height };
+}
+
+/**
  * Decodes JPEG, PNG, WebP (and what else libvips reads) to full-size RGBA, the way the browser's
  * worker does: EXIF orientation applied, embedded colour profiles ignored.
  */
 export async function decodeImage(bytes: Uint8Array, name: string): Promise<Pixels> {
   try {
-    const { data, info } = await sharp(bytes, { ignoreIcc: true, failOn: 'error' })
+    const { data, info } = await sharp(bytes, { ignoreIcc: true, failOn: 'error', limitInputPixels: MAX_IMAGE_PIXELS })
       .rotate()
       .ensureAlpha()
       .raw({ depth: 'uchar' })
@@ -92,10 +117,14 @@ const isPng = (b: Uint8Array) => b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e
  * A small thumbnail for offline bundles (a kiosk, a USB stick): WebP or JPEG, never enlarged.
  * WebP from a PNG is lossless — PNGs are graphics and line art, where lossy artefacts show.
  */
-export async function makeThumbnail(bytes: Uint8Array, opts: ThumbnailOptions): Promise<Uint8Array> {
-  const img = sharp(bytes, { failOn: 'error' }).rotate().resize(opts.size, opts.size, { fit: 'inside', withoutEnlargement: true });
-  const out = opts.format === 'jpeg'
-    ? await img.flatten({ background: '#ffffff' }).jpeg({ quality: opts.quality ?? 82, mozjpeg: true }).toBuffer()
-    : await img.webp(isPng(bytes) ? { lossless: true, effort: 4 } : { quality: opts.quality ?? 82, effort: 4 }).toBuffer();
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+export async function makeThumbnail(bytes: Uint8Array, opts: ThumbnailOptions, name = 'image'): Promise<Uint8Array> {
+  try {
+    const img = sharp(bytes, { failOn: 'error', limitInputPixels: MAX_IMAGE_PIXELS }).rotate().resize(opts.size, opts.size, { fit: 'inside', withoutEnlargement: true });
+    const out = opts.format === 'jpeg'
+      ? await img.flatten({ background: '#ffffff' }).jpeg({ quality: opts.quality ?? 82, mozjpeg: true }).toBuffer()
+      : await img.webp(isPng(bytes) ? { lossless: true, effort: 4 } : { quality: opts.quality ?? 82, effort: 4 }).toBuffer();
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  } catch (e) {
+    throw new ImageError(`image ${name} cannot be made into a thumbnail (${(e as Error).message})`);
+  }
 }

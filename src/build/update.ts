@@ -23,7 +23,7 @@ import { quantizeInt8 } from '../recommend/knn.js';
 import { topIndices } from '../recommend/select.js';
 import { titleBuckets } from '../recommend/text.js';
 import { moveIntoPlace } from './bundle.js';
-import { bundleItem, readCatalog, type CatalogItem } from './catalog.js';
+import { bundleItem, readCatalogFor, type CatalogItem } from './catalog.js';
 import { embedCatalog, type ImageOptions } from './embed-step.js';
 import { isUrl } from './images.js';
 import { Problems, UserError } from './problems.js';
@@ -34,6 +34,8 @@ export interface UpdateOptions extends ImageOptions {
   /** The bundle to update, in place (replaced only when the update succeeds). */
   out: string;
   urlTemplate?: string;
+  /** As for a build: broken catalog rows left out and written to this report. */
+  skipInvalid?: string;
   log?: (line: string) => void;
 }
 
@@ -55,7 +57,7 @@ export async function updateBundle(opts: UpdateOptions): Promise<UpdateReport> {
   const json = (path: string): unknown => JSON.parse(new TextDecoder().decode(files.get(path)!));
   const count = manifest.items.count;
   const items = validateItems(json(manifest.items.file), count, manifest.items.file);
-  const catalog = await readCatalog(opts.catalog, { urlTemplate: opts.urlTemplate });
+  const catalog = await readCatalogFor(opts, log);
   log(`update: ${count} products in ${opts.out}, ${catalog.length} in ${opts.catalog}`);
 
   // Existing products take the catalog's fields; products it no longer lists go out of stock.

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseItem, readCatalog } from '../../../src/build/catalog.js';
+import { invalidReport, parseItem, readCatalog } from '../../../src/build/catalog.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vitrine-catalog-'));
 const file = (name: string, text: string) => {
@@ -41,6 +41,26 @@ describe('readCatalog', () => {
     expect(err.message).toContain('broken.csv line 6: has 7 fields, the header has 6');
     expect(err.message).toContain('broken.csv line 7: currency "EUROS" is not a 3-letter ISO 4217 code');
     expect(err.message).toContain('broken.csv line 8: url "javascript:alert(1)" is not http(s) or relative');
+  });
+
+  it('reads decimal commas in a ;-delimited file (129,00 and 1.299,00), and only there', async () => {
+    const items = await readCatalog(file('de.csv', 'id;title;url;image;price;currency\nA;Stiefel;/p/a;a.jpg;129,00;EUR\nB;Mantel;/p/b;b.jpg;1.299,50;EUR\nC;Hut;/p/c;c.jpg;12.95;EUR\n'));
+    expect(items.map((it) => it.price)).toEqual([129, 1299.5, 12.95]);
+    await expect(readCatalog(file('us.csv', 'id,title,url,image,price\nA,Boots,/p/a,a.jpg,"129,00"\n'))).rejects.toThrow(/us\.csv line 2: price "129,00" is not a number like 12\.95/);
+    await expect(readCatalog(file('de-bad.csv', 'id;title;url;image;price\nA;Stiefel;/p/a;a.jpg;12,9,5\n'))).rejects.toThrow(/line 2: price "12,9,5" is not a number like 12,95 or 12\.95/);
+  });
+
+  it('with onInvalid (--skip-invalid), leaves broken rows out and says which and why instead of failing', async () => {
+    const invalid: { line: number; id?: string; reason: string }[] = [];
+    const items = await readCatalog(file('feed.csv', 'id,title,url,image,price\nA,Boots,/p/a,a.jpg,10\nB,,/p/b,b.jpg,11\nA,Again,/p/a2,a2.jpg,12\nC,Coat,/p/c,c.jpg,cheap\n"D,Hat\n'), { onInvalid: (r) => invalid.push(r) });
+    expect(items.map((it) => it.id)).toEqual(['A']);
+    expect(invalid).toEqual([
+      { line: 3, id: 'B', reason: 'title is missing' },
+      { line: 4, id: 'A', reason: 'id "A" is used already on line 2' },
+      { line: 5, id: 'C', reason: 'price "cheap" is not a number like 12.95' },
+      { line: 6, reason: expect.stringMatching(/quote|fields/) },
+    ]);
+    expect(invalidReport(invalid).split('\n').slice(0, 3)).toEqual(['line,id,reason', '3,B,title is missing', '4,A,"id ""A"" is used already on line 2"']);
   });
 
   it('keeps hostile titles as text but refuses every URL a browser would not read as http(s), naming the line', async () => {

@@ -201,17 +201,27 @@ describe('vitrine bundle', () => {
   }, 180_000);
 
   it('warns about skippable rows with counts and lines, and leaves those products or events out', async () => {
-    writeFileSync(join(store.dir, 'catalog-missing.csv'), readFileSync(store.catalog, 'utf8').replace('MUG-2.png', 'MUG-2-gone.png'));
+    // A missing image, a file that starts like a PNG and is not one, and a decompression bomb (a small
+    // PNG claiming 7000 × 7000 pixels, over the 40 MP limit): each skips its product, naming the line.
+    const png = readFileSync(join(store.images, 'PLATE-1.png'));
+    writeFileSync(join(store.images, 'corrupt.png'), Buffer.concat([png.subarray(0, 40), Buffer.alloc(200, 7)]));
+    writeFileSync(join(store.images, 'bomb.png'), await sharp({ create: { width: 7000, height: 7000, channels: 3, background: '#000000' } }).png({ compressionLevel: 9 }).toBuffer());
+    writeFileSync(join(store.dir, 'catalog-missing.csv'), readFileSync(store.catalog, 'utf8').replace('MUG-2.png', 'MUG-2-gone.png').replace('PLATE-1.png', 'corrupt.png').replace('NAPKIN-1.png', 'bomb.png'));
     appendFileSync(store.events, 'u1,NO-SUCH-PRODUCT,2026-01-05T10:00:00Z,view\n');
     const r = await vitrine('bundle', '--catalog', join(store.dir, 'catalog-missing.csv'), '--images', store.images, '--events', store.events,
       '--out', join(store.dir, 'c'), '--cache', join(store.dir, 'cache1'), '--no-progress');
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/warning: 1 products whose image could not be used \(skipped\)\n\s+.*catalog-missing\.csv line 3: image MUG-2-gone\.png not found/);
+    expect(r.stderr).toMatch(/warning: 3 products whose image could not be used \(skipped\)\n\s+.*catalog-missing\.csv line 3: image MUG-2-gone\.png not found/);
+    expect(r.stderr).toMatch(/catalog-missing\.csv line \d+: image corrupt\.png (is not a readable image|cannot be made into a thumbnail)/);
+    expect(r.stderr).toMatch(/catalog-missing\.csv line \d+: image bomb\.png is 7000 × 7000 pixels, more than 40 MP: refused before decoding/);
+    expect(r.stderr).not.toMatch(/internal error/);
     expect(r.stderr).toMatch(/warning: \d+ events naming products not in the catalog \(skipped\)/);
     expect(r.stderr).toMatch(/events\.csv line \d+: unknown product "MUG-2"|events\.csv line \d+: unknown product "NO-SUCH-PRODUCT"/);
     const items = JSON.parse(readFileSync(join(store.dir, 'c', 'items.json'), 'utf8')) as { id: string }[];
     expect(items.map((i) => i.id)).not.toContain('MUG-2');
-    expect(items).toHaveLength(31);
+    expect(items.map((i) => i.id)).not.toContain('PLATE-1');
+    expect(items.map((i) => i.id)).not.toContain('NAPKIN-1');
+    expect(items).toHaveLength(29);
   }, 180_000);
 
   it('fails on a broken catalog with file, line and reason — and keeps the previous bundle', async () => {
@@ -222,6 +232,16 @@ describe('vitrine bundle', () => {
     expect(r.stderr).toMatch(/^vitrine: the catalog .*broken\.csv is broken: 1 problem\n {2}.*broken\.csv line 11: id "PLATE-1" is used already on line 10\n$/);
     expect(readFileSync(join(store.dir, 'a', 'manifest.json')).equals(before)).toBe(true);
   });
+
+  it('--skip-invalid builds with the good rows and reports the broken ones with line and reason', async () => {
+    const report = join(store.dir, 'invalid.csv');
+    const r = await vitrine('bundle', '--catalog', join(store.dir, 'broken.csv'), '--images', store.images, '--out', join(store.dir, 'skipped'),
+      '--cache', join(store.dir, 'cache1'), '--skip-invalid', report, '--no-progress');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: 1 catalog rows are broken and left out \(first: line 11: id "PLATE-1" is used already on line 10\); all of them, with lines and reasons → .*invalid\.csv/);
+    expect(readFileSync(report, 'utf8')).toBe('line,id,reason\n11,PLATE-1,"id ""PLATE-1"" is used already on line 10"\n');
+    expect(JSON.parse(readFileSync(join(store.dir, 'skipped', 'items.json'), 'utf8'))).toHaveLength(31);
+  }, 180_000);
 
   it('answers --help, and names a wrong flag or command', { timeout: 30_000 }, async () => {
     const help = await vitrine('bundle', '--help');

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage, ImageError, loadImageBytes, makeThumbnail } from '../../../src/build/images.js';
+import { decodeImage, ImageError, imageSize, loadImageBytes, makeThumbnail, MAX_IMAGE_PIXELS } from '../../../src/build/images.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vitrine-images-'));
 const rgb = Buffer.alloc(40 * 20 * 3, 0).map((_, i) => (i % 3 === 0 ? 200 : 30));
@@ -73,5 +73,21 @@ describe('makeThumbnail', () => {
     const big = await sharp({ create: { width: 900, height: 600, channels: 3, background: '#884422' } }).jpeg().toBuffer();
     const t = await sharp(await makeThumbnail(big, { size: 256, format: 'jpeg' })).metadata();
     expect([t.format, t.width, t.height]).toEqual(['jpeg', 256, 171]);
+  });
+});
+
+describe('imageSize', () => {
+  it('reads the size from the header, and refuses a corrupt file or one claiming too many pixels before decoding', async () => {
+    expect(await imageSize(png, 'a.png')).toEqual({ width: 40, height: 20 });
+    const corrupt = Buffer.concat([png.subarray(0, 40), Buffer.alloc(100, 7)]);
+    await expect(makeThumbnail(corrupt, { size: 64, format: 'webp' }, 'corrupt.png')).rejects.toThrow(ImageError);
+    await expect(decodeImage(corrupt, 'corrupt.png')).rejects.toThrow(ImageError);
+    await expect(imageSize(Buffer.from('hello'), 'hello.png')).rejects.toThrow(/hello\.png is not a readable image/);
+    // 8000 × 6000 = 48 MP: a few KB of PNG, 192 MB decoded.
+    const bomb = await sharp({ create: { width: 8000, height: 6000, channels: 3, background: '#000000' } }).png({ compressionLevel: 9 }).toBuffer();
+    expect(bomb.length).toBeLessThan(200_000);
+    expect(8000 * 6000).toBeGreaterThan(MAX_IMAGE_PIXELS);
+    await expect(imageSize(bomb, 'bomb.png')).rejects.toThrow(/bomb\.png is 8000 × 6000 pixels, more than 40 MP/);
+    await expect(makeThumbnail(bomb, { size: 64, format: 'webp' }, 'bomb.png')).rejects.toThrow(ImageError);
   });
 });
