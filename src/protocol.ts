@@ -40,6 +40,8 @@ export interface RowQuery {
   manifest?: string;
   /** Bundle files the page has fetched in this page view: the worker reads them from the HTTP cache without revalidating. */
   cached?: string[];
+  /** Product ids no row may show (the cart, what the shopper bought, a store's own exclusions). */
+  exclude?: string[];
 }
 
 /** What a row's items were computed from, so the element can title the row honestly. */

@@ -102,6 +102,8 @@ export class VitrineRecsElement extends LitElement {
     productTitle: { attribute: 'product-title' },
     backendPreference: { attribute: 'backend' },
     history: {},
+    recordView: { attribute: 'record-view' },
+    exclude: {},
     states: { state: true },
   };
 
@@ -121,6 +123,13 @@ export class VitrineRecsElement extends LitElement {
   backendPreference: string = 'auto';
   /** `history="off"` records nothing (a store's consent switch); the next row then shows "often viewed next". */
   history: string = 'on';
+  /**
+   * `record-view="off"` shows the rows without recording a view of `product`: for an element in a
+   * cart drawer, a footer or a quick view, which a shopper did not open as a product page.
+   */
+  recordView: string = 'on';
+  /** Space-separated product ids no row shows: the cart, what the shopper bought, a store's exclusions. */
+  exclude = '';
 
   private states = new Map<RowKind, RowState>();
   private generation = 0;
@@ -147,7 +156,7 @@ export class VitrineRecsElement extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    const inputs = ['src', 'product', 'rows', 'limit', 'image', 'productTitle', 'backendPreference', 'history'] as const;
+    const inputs = ['src', 'product', 'rows', 'limit', 'image', 'productTitle', 'backendPreference', 'history', 'recordView', 'exclude'] as const;
     if (inputs.some((p) => changed.has(p))) this.load();
   }
 
@@ -178,7 +187,9 @@ export class VitrineRecsElement extends LitElement {
       report(`src="${this.src}" or image="${this.image}" is not a URL`);
       return undefined;
     }
-    return { src, image, rows, limit, backend, product: this.product, record: this.history !== 'off' };
+    const record = this.history !== 'off' && !['off', 'false'].includes(this.recordView.trim().toLowerCase());
+    const exclude = [...new Set((this.exclude ?? '').split(/\s+/).filter(Boolean))];
+    return { src, image, rows, limit, backend, product: this.product, record, exclude };
   }
 
   private load(): void {
@@ -203,7 +214,7 @@ export class VitrineRecsElement extends LitElement {
       this.states = new Map();
       return;
     }
-    const { src, image, limit, backend, product } = config;
+    const { src, image, limit, backend, product, exclude } = config;
     // The view is recorded before the next row is asked for, so the model sees this page too.
     let recorded: Promise<unknown> = Promise.resolve();
     if (config.record && lastRecorded !== product) {
@@ -217,7 +228,7 @@ export class VitrineRecsElement extends LitElement {
     }
     for (const row of config.rows) {
       (row === 'next' ? recorded : Promise.resolve())
-        .then(() => engine.recommend({ src, row, product, limit, image, title: this.productTitle, backend, page: document.baseURI }))
+        .then(() => engine.recommend({ src, row, product, limit, image, title: this.productTitle, backend, page: document.baseURI, ...(exclude.length ? { exclude } : {}) }))
         .then(
           (result) => this.settle(generation, row, { status: 'done', result }),
           (e: Error) => {

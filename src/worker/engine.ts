@@ -64,7 +64,11 @@ function checkQuery(q: RowQuery): void {
   if (!Number.isInteger(q.limit) || q.limit < 1 || q.limit > MAX_LIMIT) throw new TypeError(`query: limit must be an integer from 1 to ${MAX_LIMIT}`);
   if (q.manifest !== undefined && typeof q.manifest !== 'string') throw new TypeError('query: manifest must be the manifest\'s text');
   if (q.cached !== undefined && !(Array.isArray(q.cached) && q.cached.every((p) => typeof p === 'string'))) throw new TypeError('query: cached must be a list of file paths');
+  if (q.exclude !== undefined && !(Array.isArray(q.exclude) && q.exclude.length <= 10_000 && q.exclude.every((p) => typeof p === 'string'))) throw new TypeError('query: exclude must be a list of product ids');
 }
+
+/** How many candidates a row takes: its limit, a margin for unusable items, and room for the excluded ones. */
+const wanted = (q: RowQuery) => q.limit + 4 + (q.exclude?.length ?? 0);
 
 /**
  * The engine the worker exposes: opens and verifies bundles, answers row queries, keeps the
@@ -104,8 +108,14 @@ export function createEngine(opts: EngineOptions): EngineApi {
     if (!url) return undefined;
     return { id: it.id, title: it.title, url, image: safeHttpUrl(it.image, b.bundle.url), price: it.price, currency: it.currency, score };
   };
-  const toItems = (b: OpenBundle, hits: { index: number; score: number }[], q: RowQuery): Recommendation[] =>
-    hits.map((h) => recommendation(b, h.index, h.score, q.page)).filter((r): r is Recommendation => !!r).slice(0, q.limit);
+  const toItems = (b: OpenBundle, hits: { index: number; score: number }[], q: RowQuery): Recommendation[] => {
+    const excluded = new Set(q.exclude);
+    return hits
+      .filter((h) => !excluded.has(b.items[h.index]!.id))
+      .map((h) => recommendation(b, h.index, h.score, q.page))
+      .filter((r): r is Recommendation => !!r)
+      .slice(0, q.limit);
+  };
 
   /** The unit-length embedding of a product's image, computed in the worker by the bundle's image model. */
   async function imageVector(q: RowQuery, b: OpenBundle): Promise<{ vector: Float32Array; backend: BackendInfo } | undefined> {
@@ -142,7 +152,7 @@ export function createEngine(opts: EngineOptions): EngineApi {
     const matrix = await b.bundle.embeddings();
     const self = b.index.get(q.product);
     // Over-fetch a little: items with unusable URLs are dropped after the search.
-    const k = q.limit + 4;
+    const k = wanted(q);
     if (self !== undefined) {
       const hits = await nearest(b, dequantizeRow(matrix, self), k, (j) => j === self);
       return { row: 'similar', basis: 'embedding', items: toItems(b, hits, q) };
@@ -159,7 +169,7 @@ export function createEngine(opts: EngineOptions): EngineApi {
     if (!c) return { row: 'complementary', basis: 'complementary', items: [] };
     if (self !== undefined) {
       const hits = goesWithRow(await listsOf(b, c.file), self).filter((h) => b.items[h.index]!.inStock !== false);
-      return { row: 'complementary', basis: 'complementary', items: toItems(b, diversify(hits, categoryOf(b), q.limit + 4, Math.ceil(q.limit / 3)), q) };
+      return { row: 'complementary', basis: 'complementary', items: toItems(b, diversify(hits, categoryOf(b), wanted(q), Math.ceil(q.limit / 3)), q) };
     }
     // Not in the bundle: the pair model scores the catalog against the product's image and title.
     const ref = c.pairModel;
@@ -183,7 +193,7 @@ export function createEngine(opts: EngineOptions): EngineApi {
     b.items.forEach((it, j) => {
       scores[j] = it.category === category || it.inStock === false ? NaN : pm.score(leg, pm.catalogLeg(j));
     });
-    const hits = diversify(topIndices(scores, 4 * q.limit), categoryOf(b), q.limit + 4, Math.ceil(q.limit / 3));
+    const hits = diversify(topIndices(scores, 4 * q.limit + wanted(q)), categoryOf(b), wanted(q), Math.ceil(q.limit / 3));
     return { row: 'complementary', basis: 'pair-model', items: toItems(b, hits, q), backend: embedded.backend };
   }
 
@@ -220,7 +230,7 @@ export function createEngine(opts: EngineOptions): EngineApi {
       });
       model = scorer.modelProbabilities(await nv.scores(session));
     }
-    const hits = scorer.nextViewTop(ix, session, n.method, q.limit + 4, new Set(session), model);
+    const hits = scorer.nextViewTop(ix, session, n.method, wanted(q), new Set(session), model);
     // One view: "often viewed after this"; more: read from this shopper's session.
     return { row: 'next', basis: session.length > 1 ? 'session' : 'often-next', items: toItems(b, hits, q), ...(backend ? { backend } : {}) };
   }

@@ -36,6 +36,27 @@ test('shows a loading state at once, then the rows; `limit` and `rows` are honou
   await expect(page.locator(row('next'))).toHaveCount(0);
 });
 
+test('exclude="…": no row shows those products (the cart, what was bought), and rows stay full', async ({ page, store }) => {
+  const errors = watchErrors(page);
+  await page.goto(`${store.url}product.html?id=VT0001`);
+  await expect(page.locator(items('similar')).first()).toBeVisible();
+  await expect(page.locator(items('complementary')).first()).toBeVisible();
+  const before = { similar: await rowIds(page, 'similar'), complementary: await rowIds(page, 'complementary') };
+  const excluded = [before.similar[0]!, before.similar[2]!, before.complementary[0]!];
+  await page.evaluate((ids) => document.getElementById('recs')!.setAttribute('exclude', ids.join(' ')), excluded);
+  await expect.poll(async () => (await rowIds(page, 'similar')).includes(excluded[0]!)).toBe(false);
+  for (const kind of ['similar', 'complementary', 'next']) {
+    const ids = await rowIds(page, kind);
+    for (const id of excluded) expect(ids, `${kind} row`).not.toContain(id);
+  }
+  expect(await rowIds(page, 'similar')).toHaveLength(before.similar.length);
+  expect(await rowIds(page, 'complementary')).toHaveLength(before.complementary.length);
+  // The rest of the row keeps its order.
+  const kept = before.similar.filter((id) => !excluded.includes(id));
+  expect((await rowIds(page, 'similar')).slice(0, kept.length)).toEqual(kept);
+  expect(errors).toEqual([]);
+});
+
 test('fires vitrine-impression when a row is shown and vitrine-select when an item is picked', async ({ page, store }) => {
   await page.goto(`${store.url}product.html?id=VT0001`);
   await page.evaluate(() => {

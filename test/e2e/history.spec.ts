@@ -58,3 +58,27 @@ test('history="off" records nothing', async ({ page, store }) => {
   await expect(page.locator(row('next'))).toHaveAttribute('data-basis', 'often-next');
   expect(await storedEvents(page)).toBe(0);
 });
+
+test('record-view="off": an element in a cart drawer shows its rows and records no view', async ({ page, store }) => {
+  const errors = watchErrors(page);
+  await page.goto(`${store.url}product.html?id=VT0001`);
+  await expect(page.locator(items('similar')).first()).toBeVisible();
+  expect(await storedEvents(page)).toBe(1);
+  await page.evaluate(() => {
+    const drawer = document.createElement('vitrine-recs');
+    drawer.id = 'drawer';
+    drawer.setAttribute('src', document.getElementById('recs')!.getAttribute('src')!);
+    drawer.setAttribute('record-view', 'off');
+    drawer.setAttribute('rows', 'similar');
+    drawer.setAttribute('product', 'VT0150');
+    document.body.append(drawer);
+  });
+  await expect(page.locator('#drawer >> [part~="item"]').first()).toBeVisible();
+  expect(await storedEvents(page)).toBe(1);
+  const views = await page.evaluate(async () => (await import('/dist/vitrine.js' as string)).getHistory());
+  expect(views.map((e: { productId: string }) => e.productId)).toEqual(['VT0001']);
+  // Switched back on, the same element records its product.
+  await page.evaluate(() => document.getElementById('drawer')!.setAttribute('record-view', 'on'));
+  await expect.poll(() => storedEvents(page)).toBe(2);
+  expect(errors).toEqual([]);
+});
