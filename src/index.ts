@@ -8,5 +8,5 @@ import { VitrineRecsElement } from './ui/vitrine-recs.js';
 if (!customElements.get('vitrine-recs')) customElements.define('vitrine-recs', VitrineRecsElement);
 
 export { clearHistory, forgetProduct, getHistory, recordEvent } from './ui/history-api.js';
-export type { VitrineRecsElement, SelectDetail, ImpressionDetail } from './ui/vitrine-recs.js';
+export type { VitrineRecsElement, SelectDetail, ImpressionDetail, VitrineStrings } from './ui/vitrine-recs.js';
 export type { BackendInfo, HistoryEvent, Recommendation, RowKind } from './protocol.js';

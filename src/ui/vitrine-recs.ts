@@ -6,7 +6,24 @@ import { styles } from './styles.js';
 
 const ROW_KINDS: readonly RowKind[] = ['similar', 'complementary', 'next'];
 const BACKENDS: readonly BackendPreference[] = ['auto', 'webgpu', 'wasm', 'cpu'];
-const TITLES: Record<RowKind, string> = { similar: 'Visually similar', complementary: 'Goes with', next: 'Next for you' };
+/** Every text the element shows, in English by default; `strings` overrides any of them. */
+export interface VitrineStrings {
+  similar: string;
+  complementary: string;
+  next: string;
+  /** The next row's note when it shows what is often viewed after this product (no history yet). */
+  oftenNext: string;
+  /** The similar row's note for a product not in the bundle; `{title}` is its `product-title`. */
+  similarTo: string;
+}
+
+export const DEFAULT_STRINGS: Readonly<VitrineStrings> = {
+  similar: 'Visually similar',
+  complementary: 'Goes with',
+  next: 'Next for you',
+  oftenNext: 'often viewed after this',
+  similarTo: 'to {title}',
+};
 const DEFAULT_LIMIT = 8;
 const MAX_LIMIT = 50;
 
@@ -44,6 +61,19 @@ function report(message: string, level: 'error' | 'warn' = 'error', cause?: stri
   reported.add(message);
   if (cause !== undefined) reported.add(cause);
   console[level](`[vitrine] ${message}`);
+}
+
+/** The `strings` attribute: a JSON object; anything else is reported once and the defaults stay. */
+function parseStrings(value: string | null): Partial<VitrineStrings> {
+  if (!value) return {};
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Partial<VitrineStrings>;
+  } catch {
+    // Reported below.
+  }
+  report(`strings="${value.slice(0, 60)}" is not a JSON object such as {"similar": "…"}; showing the default texts`, 'warn');
+  return {};
 }
 
 const formats = new Map<string, Intl.NumberFormat>();
@@ -104,6 +134,7 @@ export class VitrineRecsElement extends LitElement {
     history: {},
     recordView: { attribute: 'record-view' },
     exclude: {},
+    strings: { converter: { fromAttribute: parseStrings } },
     states: { state: true },
   };
 
@@ -130,6 +161,11 @@ export class VitrineRecsElement extends LitElement {
   recordView: string = 'on';
   /** Space-separated product ids no row shows: the cart, what the shopper bought, a store's exclusions. */
   exclude = '';
+  /**
+   * Texts to show instead of the English defaults ({@link DEFAULT_STRINGS}), any subset: set the
+   * property, or the `strings` attribute to JSON: `strings='{"similar": "Ähnliche Artikel"}'`.
+   */
+  strings: Partial<VitrineStrings> = {};
 
   private states = new Map<RowKind, RowState>();
   private generation = 0;
@@ -256,11 +292,22 @@ export class VitrineRecsElement extends LitElement {
     )}`;
   }
 
+  /** The defaults, overridden by whatever `strings` gives as text. */
+  private text(): VitrineStrings {
+    const out = { ...DEFAULT_STRINGS };
+    for (const key of Object.keys(out) as (keyof VitrineStrings)[]) {
+      const v = (this.strings as Record<string, unknown> | undefined)?.[key];
+      if (typeof v === 'string') out[key] = v;
+    }
+    return out;
+  }
+
   private renderRow(row: RowKind, result: RowResult): TemplateResult {
     const lang = this.closest('[lang]')?.getAttribute('lang') ?? navigator.language;
-    const note = result.basis === 'often-next' ? 'often viewed after this' : result.basis === 'image' && this.productTitle ? `to ${this.productTitle}` : '';
+    const t = this.text();
+    const note = result.basis === 'often-next' ? t.oftenNext : result.basis === 'image' && this.productTitle ? t.similarTo.replaceAll('{title}', this.productTitle) : '';
     return html`<section part="row" data-row=${row} data-basis=${result.basis} aria-labelledby="title-${row}">
-      <h2 part="row-title" id="title-${row}"><slot name="title-${row}">${TITLES[row]}</slot>${note ? html` <span part="row-note">· ${note}</span>` : nothing}</h2>
+      <h2 part="row-title" id="title-${row}"><slot name="title-${row}">${t[row]}</slot>${note ? html` <span part="row-note">· ${note}</span>` : nothing}</h2>
       <ul part="items">
         ${result.items.map((item, i) => this.renderItem(row, item, i + 1, lang))}
       </ul>

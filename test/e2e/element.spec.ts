@@ -57,6 +57,26 @@ test('exclude="…": no row shows those products (the cart, what was bought), an
   expect(errors).toEqual([]);
 });
 
+test('every text is the store’s to set: the strings property or its JSON attribute; a bad one warns and keeps the defaults', async ({ page, store }) => {
+  const errors = watchErrors(page);
+  const warnings: string[] = [];
+  page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
+  await page.goto(`${store.url}product.html?id=VT0001`);
+  const title = (kind: string) => page.locator(`${row(kind)} >> [part~="row-title"]`);
+  await expect(title('similar')).toHaveText('Visually similar');
+  await page.evaluate(() => ((document.getElementById('recs') as HTMLElement & { strings: object }).strings = { similar: 'Ähnliche Artikel', complementary: 'Passt dazu' }));
+  await expect(title('similar')).toHaveText('Ähnliche Artikel');
+  await expect(title('complementary')).toHaveText('Passt dazu');
+  await expect(title('next')).toContainText('Next for you');
+  await page.evaluate(() => document.getElementById('recs')!.setAttribute('strings', '{"next": "Als Nächstes", "oftenNext": "oft danach angesehen"}'));
+  await expect(title('next')).toContainText(/Als Nächstes/);
+  await expect(title('similar')).toHaveText('Visually similar');
+  await page.evaluate(() => document.getElementById('recs')!.setAttribute('strings', '{not json'));
+  await expect(title('next')).toContainText('Next for you');
+  expect(warnings.some((w) => /strings="\{not json" is not a JSON object/.test(w))).toBe(true);
+  expect(errors).toEqual([]);
+});
+
 test('fires vitrine-impression when a row is shown and vitrine-select when an item is picked', async ({ page, store }) => {
   await page.goto(`${store.url}product.html?id=VT0001`);
   await page.evaluate(() => {
