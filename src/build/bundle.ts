@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { BundleItem, Manifest, ModelRef, Validation } from '../bundle/format.js';
@@ -341,11 +341,35 @@ export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
   }
 }
 
-/** Moves a bundle written at `tmp` to `out`, replacing what is there only once `tmp` is complete. */
+/**
+ * Moves a bundle written at `tmp` to `out`, replacing what is there only once `tmp` is complete.
+ * Two renames (the old bundle aside, the new one in): if the second fails, the old bundle goes
+ * back; if the process dies between them, the next build or update finds the old bundle aside
+ * (`out.old-PID`) and puts it back first. A reader sees the old bundle or the new one, or — for
+ * the instant between the renames — none, never a mix.
+ */
 export async function moveIntoPlace(tmp: string, out: string): Promise<void> {
+  await recoverLeftovers(out);
   const old = `${out}.old-${process.pid}`;
   const exists = await stat(out).then(() => true, () => false);
   if (exists) await rename(out, old);
-  await rename(tmp, out);
+  try {
+    await rename(tmp, out);
+  } catch (e) {
+    if (exists) await rename(old, out);
+    throw e;
+  }
   if (exists) await rm(old, { recursive: true, force: true });
+}
+
+/** Bundles set aside by a run that died between its renames: the newest goes back where `out` is missing, the rest are removed. */
+async function recoverLeftovers(out: string): Promise<void> {
+  const dir = dirname(out);
+  const prefix = `${basename(out)}.old-`;
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length)));
+  if (!names.length) return;
+  const byAge = await Promise.all(names.map(async (n) => ({ path: join(dir, n), at: (await stat(join(dir, n))).mtimeMs })));
+  byAge.sort((a, b) => b.at - a.at);
+  if (!(await stat(out).then(() => true, () => false))) await rename(byAge.shift()!.path, out);
+  for (const { path } of byAge) await rm(path, { recursive: true, force: true });
 }
