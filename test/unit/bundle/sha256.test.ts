@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { sha256Hex, sha256Js } from '../../src/bundle/sha256.js';
-import { createRng } from '../../src/recommend/rng.js';
+import { sha256Hex, sha256Js } from '../../../src/bundle/sha256.js';
+import { createRng } from '../../../src/recommend/rng.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cooccurrenceTopK, llr } from '../../src/recommend/cooccurrence.js';
+import { cooccurrenceTopK, llr } from '../../../src/recommend/cooccurrence.js';
 
 /** G² = 2 Σ O·ln(O/E), computed the textbook way, independently of the entropy form under test. */
 function gSquared(k11: number, k12: number, k21: number, k22: number): number {

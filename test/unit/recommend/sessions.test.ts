@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { currentSession, groupBy, SESSION_GAP_MS, splitSessions } from '../../src/recommend/sessions.js';
+import { currentSession, groupBy, SESSION_GAP_MS, splitSessions } from '../../../src/recommend/sessions.js';
 
 const MIN = 60_000;
 const ev = (productId: string, at: number) => ({ productId, at });

@@ -2,10 +2,10 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BundleError } from '../../src/bundle/format.js';
-import { openBundle } from '../../src/bundle/reader.js';
-import { serve, type Served } from '../../scripts/serve.js';
-import { startFaultServer, type FaultServer, type Reply } from '../e2e/fault-server.js';
+import { BundleError } from '../../../src/bundle/format.js';
+import { openBundle } from '../../../src/bundle/reader.js';
+import { serve, type Served } from '../../../scripts/serve.js';
+import { startFaultServer, type FaultServer, type Reply } from '../../e2e/fault-server.js';
 
 // The real bundle over real HTTP: the demo's models/ and a scratch copy to damage.
 let server: Served;

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openTable, parseDelimited, readJsonLines, sniffDelimiter, type TableRow } from '../../src/build/table.js';
+import { openTable, parseDelimited, readJsonLines, sniffDelimiter, type TableRow } from '../../../src/build/table.js';
 
 async function* chunksOf(text: string, ...cuts: number[]): AsyncGenerator<string> {
   let at = 0;
