@@ -8,7 +8,7 @@ import { openTable, readJsonLines } from './table.js';
 export interface CatalogItem {
   id: string;
   title: string;
-  /** Product page URL (absolute, or relative to where the store serves the bundle). */
+  /** Product page URL: absolute, or relative to the page that shows the row (the worker resolves it there). */
   url: string;
   /** A path under `--images`, or an http(s) URL. */
   image: string;

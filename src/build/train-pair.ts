@@ -175,7 +175,7 @@ export async function trainPairModel(data: PairData, opts: PairOptions): Promise
       let total = 0;
       for (let s = 0; s < order.length; s += batch) {
         const m = Math.min(batch, order.length - s);
-        // Each positive (a, b) with a random partner and a same-category partner for a: labels 1, 0, 0.
+        // Each positive (a, b), then a with a random partner and with one of b's category (the hard negative): labels 1, 0, 0.
         const left = new Int32Array(3 * m);
         const right = new Int32Array(3 * m);
         const labels = new Float32Array(3 * m);

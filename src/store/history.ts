@@ -222,8 +222,8 @@ export async function openHistory(limits = HISTORY_LIMITS, name = HISTORY_DB): P
           const kept = await idb.list().catch(() => []);
           for (let round = 0; round < (isQuota(e) ? QUOTA_ROUNDS : 1); round++) {
             try {
-              // Evict an eighth, then a quarter, then half of the rest: the browser notices a full
-              // disk late, and freed space shows late too.
+              // Evict an eighth of what there was, then a quarter, then half: the browser notices a
+              // full disk late, and freed space shows late too.
               if (isQuota(e)) await idb.evict(Math.ceil(kept.length / 2 ** (QUOTA_ROUNDS - round)));
               else idb.drop();
               return await op(idb, ...args);

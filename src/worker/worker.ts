@@ -10,14 +10,9 @@ import { createEngine } from './engine.js';
 expose(createEngine({ assetBase: import.meta.url.replace(/[^/]*$/, '') }));
 
 /**
- * A lifeline: this worker holds a Web Lock for its whole life and tells the page its name; the
- * page's request for the same lock is granted when the worker is gone — closed or killed without
- * an uncaught error, which nothing else reports (MessagePort's `close` event is not in every
- * Chromium). The lock is granted asynchronously, possibly after the first calls are answered, so the
- * page counts the worker started only once this message has come: a worker that died before it could
- * hold its lock would otherwise go unnoticed and its calls hang. Without Web Locks (an insecure page),
- * or where they are refused (site data blocked: "The request was denied"), the message says `null`:
- * no lifeline, and no error.
+ * A lifeline: the worker holds a Web Lock for life and posts its name; the page's request for it
+ * is granted when the worker dies, which nothing else reports. The page counts the worker started
+ * only once this message has come (the lock is granted late). `null`: no Web Locks here, no lifeline.
  */
 const name = `vitrine-worker-${Math.random().toString(36).slice(2)}`;
 if (navigator.locks) {
