@@ -138,7 +138,8 @@ export async function trainPairModel(data: PairData, opts: PairOptions): Promise
   const zeroRow = tf.zeros([1, dims.words]);
 
   const input = dims.visual + dims.category + dims.words;
-  const v = (values: Float32Array, shape: number[]) => tf.variable(tf.tensor(values, shape), true);
+  // A variable shares its initial tensor's data; the tensor itself is freed at once.
+  const v = (values: Float32Array, shape: number[]) => tf.tidy(() => tf.variable(tf.tensor(values, shape), true));
   const w = {
     catTable: v(Float32Array.from({ length: (dims.categories + 1) * dims.category }, () => (rng.next() * 2 - 1) * 0.1), [dims.categories + 1, dims.category]),
     wordTable: v(Float32Array.from({ length: dims.buckets * dims.words }, () => (rng.next() * 2 - 1) * 0.1), [dims.buckets, dims.words]),
@@ -160,86 +161,93 @@ export async function trainPairModel(data: PairData, opts: PairOptions): Promise
     return tf.reshape(tf.add(matMul(h, w.m2W as tf.Tensor2D), w.m2B), [-1]) as tf.Tensor1D;
   };
 
-  const optimizer = tf.train.adam(3e-3);
-  const vars = Object.values(w);
-  const batch = 512;
-  const order = Int32Array.from({ length: positives.length }, (_, i) => i);
-  try {
-    // Small catalogs need many passes; large ones get enough from fewer: about 1,500 steps.
-    const epochs = opts.epochs ?? Math.max(4, Math.min(150, Math.round((1500 * batch) / Math.max(1, positives.length))));
-    for (let epoch = 0; epoch < epochs && positives.length; epoch++) {
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = rng.int(i + 1);
-        [order[i], order[j]] = [order[j]!, order[i]!];
-      }
-      let total = 0;
-      for (let s = 0; s < order.length; s += batch) {
-        const m = Math.min(batch, order.length - s);
-        // Each positive (a, b), then a with a random partner and with one of b's category (the hard negative): labels 1, 0, 0.
-        const left = new Int32Array(3 * m);
-        const right = new Int32Array(3 * m);
-        const labels = new Float32Array(3 * m);
-        for (let k = 0; k < m; k++) {
-          const [a, b] = positives[order[s + k]!]!;
-          left.set([a, a, a], 3 * k);
-          right.set([b, negative(a, () => rng.int(N)), negative(a, () => sameCategoryAs(b))], 3 * k);
-          labels[3 * k] = 1;
+  // Everything made for training is freed on every path, a failed training included (tensors are
+  // not garbage-collected: a builder that retries must not leak each attempt).
+  const trained = (async () => {
+    const optimizer = tf.train.adam(3e-3);
+    const vars = Object.values(w);
+    const batch = 512;
+    const order = Int32Array.from({ length: positives.length }, (_, i) => i);
+    try {
+      // Small catalogs need many passes; large ones get enough from fewer: about 1,500 steps.
+      const epochs = opts.epochs ?? Math.max(4, Math.min(150, Math.round((1500 * batch) / Math.max(1, positives.length))));
+      for (let epoch = 0; epoch < epochs && positives.length; epoch++) {
+        for (let i = order.length - 1; i > 0; i--) {
+          const j = rng.int(i + 1);
+          [order[i], order[j]] = [order[j]!, order[i]!];
         }
-        const [l, r, y] = [tf.tensor1d(left, 'int32'), tf.tensor1d(right, 'int32'), tf.tensor1d(labels)];
-        const loss = optimizer.minimize(() => tf.losses.sigmoidCrossEntropy(y, merge(legs(l), legs(r))) as tf.Scalar, true, vars)!;
-        total += (await loss.data())[0]! * m;
-        tf.dispose([loss, l, r, y]);
+        let total = 0;
+        for (let s = 0; s < order.length; s += batch) {
+          const m = Math.min(batch, order.length - s);
+          // Each positive (a, b), then a with a random partner and with one of b's category (the hard negative): labels 1, 0, 0.
+          const left = new Int32Array(3 * m);
+          const right = new Int32Array(3 * m);
+          const labels = new Float32Array(3 * m);
+          for (let k = 0; k < m; k++) {
+            const [a, b] = positives[order[s + k]!]!;
+            left.set([a, a, a], 3 * k);
+            right.set([b, negative(a, () => rng.int(N)), negative(a, () => sameCategoryAs(b))], 3 * k);
+            labels[3 * k] = 1;
+          }
+          const [l, r, y] = [tf.tensor1d(left, 'int32'), tf.tensor1d(right, 'int32'), tf.tensor1d(labels)];
+          const loss = optimizer.minimize(() => tf.losses.sigmoidCrossEntropy(y, merge(legs(l), legs(r))) as tf.Scalar, true, vars)!;
+          total += (await loss.data())[0]! * m;
+          tf.dispose([loss, l, r, y]);
+        }
+        opts.onEpoch?.(epoch, total / positives.length);
       }
-      opts.onEpoch?.(epoch, total / positives.length);
+    } finally {
+      optimizer.dispose();
     }
-  } finally {
-    optimizer.dispose();
-  }
 
-  // AUC on the held-out baskets' pairs, each against a product never bought with its first one
-  // (random negatives are mostly positives in a small store: 83% of them on Groceries).
-  let heldAuc = NaN;
-  let popularityAuc = NaN;
-  if (held.length) {
-    const h = held.length;
-    const left = new Int32Array(2 * h);
-    const right = new Int32Array(2 * h);
-    const ok = (a: number, x: number) => apart(a, x) && (!data.accept || data.accept(a, x));
-    let kept = 0;
-    held.forEach(([a, b]) => {
-      let x = rng.int(N);
-      for (let t = 0; t < 50 && !ok(a, x); t++) x = rng.int(N);
-      if (!ok(a, x)) return;
-      left[kept] = left[h + kept] = a;
-      right[kept] = b;
-      right[h + kept] = x;
-      kept++;
-    });
-    if (kept) {
-      const idx = (arr: Int32Array) => Int32Array.from([...arr.subarray(0, kept), ...arr.subarray(h, h + kept)]);
-      const scores = tf.tidy(() => merge(legs(tf.tensor1d(idx(left), 'int32')), legs(tf.tensor1d(idx(right), 'int32'))).dataSync() as Float32Array);
-      heldAuc = auc(scores.subarray(0, kept), scores.subarray(kept));
-      // The same pairs ranked by the partner's popularity alone: what the AUC owes to popularity
-      // (in a small, dense store, products never bought with another are mostly rare ones).
-      const bought = new Float64Array(N);
-      for (const [a, b] of train) (bought[a]! += 1), (bought[b]! += 1);
-      popularityAuc = auc(Float64Array.from(right.subarray(0, kept), (b) => bought[b]!), Float64Array.from(right.subarray(h, h + kept), (x) => bought[x]!));
+    // AUC on the held-out baskets' pairs, each against a product never bought with its first one
+    // (random negatives are mostly positives in a small store: 83% of them on Groceries).
+    let heldAuc = NaN;
+    let popularityAuc = NaN;
+    if (held.length) {
+      const h = held.length;
+      const left = new Int32Array(2 * h);
+      const right = new Int32Array(2 * h);
+      const ok = (a: number, x: number) => apart(a, x) && (!data.accept || data.accept(a, x));
+      let kept = 0;
+      held.forEach(([a, b]) => {
+        let x = rng.int(N);
+        for (let t = 0; t < 50 && !ok(a, x); t++) x = rng.int(N);
+        if (!ok(a, x)) return;
+        left[kept] = left[h + kept] = a;
+        right[kept] = b;
+        right[h + kept] = x;
+        kept++;
+      });
+      if (kept) {
+        const idx = (arr: Int32Array) => Int32Array.from([...arr.subarray(0, kept), ...arr.subarray(h, h + kept)]);
+        const scores = tf.tidy(() => merge(legs(tf.tensor1d(idx(left), 'int32')), legs(tf.tensor1d(idx(right), 'int32'))).dataSync() as Float32Array);
+        heldAuc = auc(scores.subarray(0, kept), scores.subarray(kept));
+        // The same pairs ranked by the partner's popularity alone: what the AUC owes to popularity
+        // (in a small, dense store, products never bought with another are mostly rare ones).
+        const bought = new Float64Array(N);
+        for (const [a, b] of train) (bought[a]! += 1), (bought[b]! += 1);
+        popularityAuc = auc(Float64Array.from(right.subarray(0, kept), (b) => bought[b]!), Float64Array.from(right.subarray(h, h + kept), (x) => bought[x]!));
+      }
     }
-  }
 
-  const allLegs = tf.tidy(() => legs(tf.range(0, N, 1, 'int32') as tf.Tensor1D).dataSync() as Float32Array);
-  const tensors: NamedTensor[] = [];
-  for (const name of PAIR_TENSORS) {
-    if (name === 'legs') tensors.push({ name, shape: [N, dims.leg], data: allLegs, storage: 'int8' });
-    else tensors.push({ name, shape: w[name].shape.slice(), data: (await w[name].data()) as Float32Array, storage: 'float16' });
-  }
-  const { header, data: bytes } = encodeTensors(tensors, { kind: PAIR_KIND, ...dims });
-  tf.dispose([V, C, Tok, Cnt, zeroRow]);
+    const allLegs = tf.tidy(() => legs(tf.range(0, N, 1, 'int32') as tf.Tensor1D).dataSync() as Float32Array);
+    const tensors: NamedTensor[] = [];
+    for (const name of PAIR_TENSORS) {
+      if (name === 'legs') tensors.push({ name, shape: [N, dims.leg], data: allLegs, storage: 'int8' });
+      else tensors.push({ name, shape: w[name].shape.slice(), data: (await w[name].data()) as Float32Array, storage: 'float16' });
+    }
+    const { header, data: bytes } = encodeTensors(tensors, { kind: PAIR_KIND, ...dims });
+    return { header, bytes, heldAuc, popularityAuc };
+  })();
+  const { header, bytes, heldAuc, popularityAuc } = await trained.finally(() => {
+    tf.dispose([V, C, Tok, Cnt, zeroRow]);
+    Object.values(w).forEach((x) => x.dispose());
+  });
 
   // Batched scoring for the builder's goes-with lists, with the weights as stored (decoded).
   const stored = new Map<string, tf.Tensor>();
   for (const [name, t] of decodeTensors(header, bytes.slice().buffer)) stored.set(name, tf.tensor(t.data, t.shape));
-  vars.forEach((x) => x.dispose());
   const S = (n: string) => stored.get(n)! as tf.Tensor2D;
   // Products with the same inputs (same category and words, no distinct image) have the same leg:
   // score each distinct leg once and spread the scores (a catalog without images has few).
@@ -255,7 +263,7 @@ export async function trainPairModel(data: PairData, opts: PairOptions): Promise
   }
   const shared = firstOf.length < N / 2;
   if (shared) {
-    const legs = tf.gather(S('legs'), tf.tensor1d(firstOf, 'int32'));
+    const legs = tf.tidy(() => tf.gather(S('legs'), tf.tensor1d(firstOf, 'int32')));
     stored.get('legs')!.dispose();
     stored.set('legs', legs);
   }

@@ -138,16 +138,23 @@ export class ImageEmbedder {
     readonly dims: number,
   ) {}
 
+  /** Takes `backbone` over: if the head cannot load or run on it, both are disposed before the error goes on. */
   static async load(backbone: Backbone, head: ModelArtifacts): Promise<ImageEmbedder> {
-    const h = await loadLayers(head);
-    const dims = h.outputs[0]!.shape[1] as number;
-    const e = new ImageEmbedder(backbone, h, dims);
-    // Warm up: the first predict compiles kernels (seconds on WebGPU); pay it at load, not on a query.
-    const { size } = backbone.spec;
-    tf.tidy(() => {
-      h.predict(backbone.apply(tf.zeros([1, size, size, 3])));
-    });
-    return e;
+    let h: tfl.LayersModel | undefined;
+    try {
+      h = await loadLayers(head);
+      const dims = h.outputs[0]!.shape[1] as number;
+      // Warm up: the first predict compiles kernels (seconds on WebGPU); pay it at load, not on a query.
+      const { size } = backbone.spec;
+      tf.tidy(() => {
+        h!.predict(backbone.apply(tf.zeros([1, size, size, 3])));
+      });
+      return new ImageEmbedder(backbone, h, dims);
+    } catch (e) {
+      h?.dispose();
+      backbone.dispose();
+      throw e;
+    }
   }
 
   /** Unit-length embeddings, row-major `images.length × dims`. */

@@ -13,12 +13,25 @@ export interface ModelArtifacts {
   weights: ArrayBuffer;
 }
 
-const handler = (a: ModelArtifacts) =>
-  tf.io.fromMemory({
-    modelTopology: a.modelJson.modelTopology,
-    weightSpecs: a.modelJson.weightsManifest.flatMap((g) => g.weights),
-    weightData: a.weights,
-  });
+const BYTES: Record<string, number> = { float32: 4, int32: 4, float16: 2, uint16: 2, uint8: 1, bool: 1 };
+
+/**
+ * The artifacts for TF.js, once the weights file is checked to hold exactly the bytes the model's
+ * weight specs call for: TF.js builds a model's variables before it reads the weights, so a short
+ * or long file would fail half-way with tensors nobody can dispose.
+ */
+function handler(a: ModelArtifacts) {
+  const weightSpecs = a.modelJson.weightsManifest.flatMap((g) => g.weights);
+  let expected = 0;
+  for (const w of weightSpecs) {
+    const dtype = w.quantization?.dtype ?? w.dtype;
+    const size = BYTES[dtype];
+    if (size === undefined) throw new Error(`weight ${w.name} has dtype ${dtype}, which this loader does not read`);
+    expected += w.shape.reduce((x, y) => x * y, 1) * size;
+  }
+  if (a.weights.byteLength !== expected) throw new Error(`the weights file has ${a.weights.byteLength} bytes, the model's weights need ${expected}`);
+  return tf.io.fromMemory({ modelTopology: a.modelJson.modelTopology, weightSpecs, weightData: a.weights });
+}
 
 /**
  * Loads a layers model from bytes the caller has already fetched and verified — never by URL,
