@@ -1,8 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { dequantizeRow, int8Kernel, quantizeInt8, searchFloat32, searchInt8, searchInt8Js, unitScales } from '../../src/recommend/knn.js';
-import { createRng } from '../../src/recommend/rng.js';
-import { topIndices } from '../../src/recommend/select.js';
-import { diversify } from '../../src/recommend/rerank.js';
+import { dequantizeRow, int8Kernel, quantizeInt8, searchFloat32, searchInt8, searchInt8Js, unitScales } from '../../../src/recommend/knn.js';
+import { createRng } from '../../../src/recommend/rng.js';
 
 function unitRows(count: number, dims: number, seed: number): Float32Array {
   const rng = createRng(seed);
@@ -118,7 +116,7 @@ describe('searchInt8 without the kernel', () => {
   });
 
   // The module decides once, on first use, so each case imports a fresh copy.
-  const fresh = () => import('../../src/recommend/knn.js');
+  const fresh = () => import('../../../src/recommend/knn.js');
   const dims = 64;
   const m = unitRows(500, dims, 6);
   const query = m.subarray(0, dims);
@@ -155,27 +153,6 @@ describe('searchInt8 without the kernel', () => {
     const knn = await fresh();
     const q = knn.quantizeInt8(m, dims);
     expect(knn.searchInt8(q, query, 10)).toEqual(knn.searchInt8Js(q, query, 10));
-  });
-});
-
-describe('topIndices', () => {
-  it('selects the k best, best first, lower index on ties, skipping excluded and NaN', () => {
-    expect(topIndices([0.1, 0.9, 0.5, 0.9, NaN, 0.7], 3, new Set([5]))).toEqual([
-      { index: 1, score: 0.9 },
-      { index: 3, score: 0.9 },
-      { index: 2, score: 0.5 },
-    ]);
-    expect(topIndices([1, 2], 0)).toEqual([]);
-  });
-});
-
-describe('diversify', () => {
-  const hits = [0, 1, 2, 3, 4, 5, 6].map((index) => ({ index, score: 10 - index }));
-  const group = (i: number) => (i < 5 ? 'shoes' : i === 5 ? 'tops' : undefined);
-  it('caps each group among the first places, keeping score order, then fills up', () => {
-    expect(diversify(hits, group, 4, 2).map((h) => h.index)).toEqual([0, 1, 5, 6]);
-    expect(diversify(hits, group, 6, 2).map((h) => h.index)).toEqual([0, 1, 5, 6, 2, 3]);
-    expect(diversify(hits, () => 'one', 3).map((h) => h.index)).toEqual([0, 1, 2]);
   });
 });
 

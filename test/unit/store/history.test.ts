@@ -1,7 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { memoryHistory, openHistory, validateEvent } from '../../src/store/history.js';
-import { sessionChunks } from '../../src/build/train-next.js';
-import { safeHttpUrl } from '../../src/bundle/urls.js';
+import { memoryHistory, openHistory, validateEvent } from '../../../src/store/history.js';
 
 describe('memoryHistory', () => {
   it('evicts the oldest events first, by count and by age', async () => {
@@ -43,25 +41,5 @@ describe('validateEvent', () => {
     expect(() => validateEvent({ productId: 'p', kind: 'like', at: 1 })).toThrow(/kind must be view, cart or purchase/);
     expect(() => validateEvent({ productId: 'p', kind: 'view', at: NaN })).toThrow(/at must be a finite/);
     expect(() => validateEvent(null)).toThrow(/productId/);
-  });
-});
-
-describe('sessionChunks', () => {
-  it('cuts sessions into right-padded chunks of maxLength + 1 items, continuing from the last item', () => {
-    const { chunks, count, positions } = sessionChunks([[4, 0, 7, 2, 9], [3], [5, 6]], 3);
-    expect(count).toBe(3);
-    expect([...chunks]).toEqual([5, 1, 8, 3, 3, 10, 0, 0, 6, 7, 0, 0]);
-    expect(positions).toBe(3 + 1 + 1);
-  });
-});
-
-describe('safeHttpUrl', () => {
-  const base = 'https://shop.example/models/m/manifest.json';
-  it('resolves relative URLs and lets only http(s) through', () => {
-    expect(safeHttpUrl('/p/1', base)).toBe('https://shop.example/p/1');
-    expect(safeHttpUrl('images/a.png', base)).toBe('https://shop.example/models/m/images/a.png');
-    for (const bad of ['javascript:alert(1)', ' JaVaScRiPt:alert(1)', 'data:text/html,<b>', 'blob:https://x/1', 'http://[bad', '']) {
-      expect(safeHttpUrl(bad, base), bad).toBeUndefined();
-    }
   });
 });
