@@ -120,6 +120,7 @@ function price(value: number | undefined, currency: string | undefined, lang: st
  * @cssprop --vitrine-radius - Corner radius of images (default 0.5rem).
  * @cssprop --vitrine-image-bg - Background behind product images (default #f3f3f3).
  * @cssprop --vitrine-accent - Colour of prices and focus rings (default currentColor).
+ * @tagname vitrine-recs
  */
 export class VitrineRecsElement extends LitElement {
   static override styles = styles;
@@ -167,6 +168,7 @@ export class VitrineRecsElement extends LitElement {
    */
   strings: Partial<VitrineStrings> = {};
 
+  /** @internal */
   private states = new Map<RowKind, RowState>();
   private generation = 0;
   private backendInfo: BackendInfo | null = null;
