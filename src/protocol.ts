@@ -1,6 +1,6 @@
 /**
- * Types shared by the page (the `<vitrine-recs>` element) and the worker (the engine). Types
- * only — both sides import this file, neither ships code from it.
+ * What the page (the `<vitrine-recs>` element) and the worker (the engine) share: types, and one
+ * constant (the lifeline message's key, at the end).
  */
 
 /** The rows the element can show, in their default order. */

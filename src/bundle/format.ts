@@ -1,4 +1,6 @@
 import { checkNextViewConfig, type NextViewConfig } from '../recommend/next-view-config.js';
+import type { TopKLists } from '../recommend/cooccurrence.js';
+import { isBundlePath } from './paths.js';
 
 /**
  * The model bundle's format: a `manifest.json` that lists every file with its byte length and
@@ -12,7 +14,7 @@ export const BUNDLE_FORMAT = 'vitrine-bundle';
 export const BUNDLE_VERSION = 2;
 /** The largest file a reader accepts, checked against the manifest before anything is allocated. */
 export const MAX_FILE_BYTES = 256 * 1024 * 1024;
-export const MAX_MANIFEST_BYTES = 1024 * 1024;
+export { MAX_MANIFEST_BYTES } from './paths.js';
 /** The most all of a bundle's files may add up to (a million products with PQ codes need ~100 MB). */
 export const MAX_BUNDLE_BYTES = 1024 * 1024 * 1024;
 
@@ -132,7 +134,6 @@ export interface BundleItem {
 }
 
 /** A top-k list per item index: `[otherIndex, score]`, best first. */
-export type TopKFile = [number, number][][];
 
 /** Why a bundle was refused: which file and what is wrong with it. */
 export class BundleError extends Error {
@@ -146,7 +147,7 @@ export class BundleError extends Error {
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isPath = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length < 512 && !/^[a-z][a-z0-9+.-]*:|^\/|\\/i.test(v);
+const isPath = isBundlePath;
 const isCount = (v: unknown, max: number): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= max;
 
 /**
@@ -258,7 +259,7 @@ export function validateItems(raw: unknown, count: number, file: string): Bundle
 }
 
 /** Checks a parsed top-k file: one list per item, each entry an in-range index and a finite score. */
-export function validateTopK(raw: unknown, count: number, file: string): TopKFile {
+export function validateTopK(raw: unknown, count: number, file: string): TopKLists {
   if (!Array.isArray(raw) || raw.length !== count) throw new BundleError(file, `must be an array of ${count} lists`);
   raw.forEach((list, i) => {
     if (!Array.isArray(list)) throw new BundleError(file, `entry ${i} is not a list`);
@@ -268,5 +269,5 @@ export function validateTopK(raw: unknown, count: number, file: string): TopKFil
       }
     }
   });
-  return raw as TopKFile;
+  return raw as TopKLists;
 }

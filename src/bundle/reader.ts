@@ -1,10 +1,11 @@
 import {
   BundleError, MAX_MANIFEST_BYTES, validateItems, validateManifest, validateTopK,
-  type BundleItem, type ModelRef, type Manifest, type TopKFile,
+  type BundleItem, type ModelRef, type Manifest, 
 } from './format.js';
 import { once } from './once.js';
 import type { IvfIndex } from '../recommend/ivf.js';
 import type { SessionLists } from '../recommend/sessions.js';
+import type { TopKLists } from '../recommend/cooccurrence.js';
 import { readCapped } from './read-capped.js';
 import { sha256Hex } from './sha256.js';
 import { unitScales, type QuantizedMatrix } from '../recommend/knn.js';
@@ -47,7 +48,7 @@ export interface Bundle {
   readonly manifest: Manifest;
   items(): Promise<BundleItem[]>;
   embeddings(): Promise<QuantizedMatrix>;
-  topK(path: string): Promise<TopKFile>;
+  topK(path: string): Promise<TopKLists>;
   /** A session sample (the next-view row's), decoded and checked against the item count. */
   sessions(path: string): Promise<SessionLists>;
   /** The similar row's search index, decoded and checked against the item count and dims. */

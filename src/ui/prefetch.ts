@@ -17,6 +17,7 @@
  *   response is cancelled, not drained for as long as the store's page is open.
  * - Only the bundle's own static files, as the worker would fetch them: relative paths inside it.
  */
+import { isBundlePath, MAX_MANIFEST_BYTES } from '../bundle/paths.js';
 import { readCapped } from '../bundle/read-capped.js';
 
 const warmed = new Set<string>();
@@ -33,8 +34,6 @@ const got = new Map<string, { manifest: string; cached: string[] }>();
  * reads from the HTTP cache without a revalidation round trip of its own.
  */
 export const prefetched = (src: string): { manifest?: string; cached?: string[] } => got.get(src) ?? {};
-/** format.ts MAX_MANIFEST_BYTES, which the worker enforces: imported, it would bring the manifest checks into the page. */
-const MAX_MANIFEST_BYTES = 1024 * 1024;
 
 const get = (url: string) => fetch(url, { credentials: 'omit', priority: 'high' } as RequestInit);
 
@@ -61,8 +60,8 @@ export function prefetchBundle(src: string): void {
       const m = JSON.parse(text) as ManifestView;
       for (const path of [m.items?.file, m.similar?.codes, m.similar?.scales]) {
         const size = typeof path === 'string' ? m.files?.[path]?.bytes : undefined;
-        // The manifest check's rule: a listed, relative path inside the bundle, nothing else.
-        if (typeof path !== 'string' || typeof size !== 'number' || /^[a-z][a-z0-9+.-]*:|^\/|\\|(^|\/)\.\.(\/|$)/i.test(path)) continue;
+        // The manifest check's own rule (paths.ts), and a size the manifest gives.
+        if (!isBundlePath(path) || typeof size !== 'number') continue;
         cached.push(path);
         get(new URL(path, src).href).then((r) => read(r, size), () => {});
       }

@@ -131,7 +131,7 @@ export class VitrineRecsElement extends LitElement {
     limit: { type: Number },
     image: {},
     productTitle: { attribute: 'product-title' },
-    backendPreference: { attribute: 'backend' },
+    backend: {},
     history: {},
     recordView: { attribute: 'record-view' },
     exclude: {},
@@ -151,8 +151,8 @@ export class VitrineRecsElement extends LitElement {
   image?: string;
   /** Title of that product (used to label the similar row for assistive technology). */
   productTitle?: string;
-  /** `backend` attribute: `auto` (default), or `webgpu`, `wasm`, `cpu` to force one. */
-  backendPreference: string = 'auto';
+  /** Which TF.js backend to use: `auto` (default), or `webgpu`, `wasm`, `cpu` to force one ({@link activeBackend} says which runs). */
+  backend: string = 'auto';
   /** `history="off"` records nothing (a store's consent switch); the next row then shows "often viewed next". */
   history: string = 'on';
   /**
@@ -176,7 +176,7 @@ export class VitrineRecsElement extends LitElement {
   private readonly impressed = new Set<string>();
 
   /** The TF.js backend in use and why it was chosen; `null` until a row has needed a model. */
-  get backend(): BackendInfo | null {
+  get activeBackend(): BackendInfo | null {
     return this.backendInfo;
   }
 
@@ -194,7 +194,7 @@ export class VitrineRecsElement extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    const inputs = ['src', 'product', 'rows', 'limit', 'image', 'productTitle', 'backendPreference', 'history', 'recordView', 'exclude'] as const;
+    const inputs = ['src', 'product', 'rows', 'limit', 'image', 'productTitle', 'backend', 'history', 'recordView', 'exclude'] as const;
     if (inputs.some((p) => changed.has(p))) this.load();
   }
 
@@ -211,7 +211,7 @@ export class VitrineRecsElement extends LitElement {
       report(`limit="${this.getAttribute('limit')}" is not an integer from 1 to ${MAX_LIMIT}; using ${DEFAULT_LIMIT}`, 'warn');
       limit = DEFAULT_LIMIT;
     }
-    let backend = this.backendPreference as BackendPreference;
+    let backend = this.backend as BackendPreference;
     if (!BACKENDS.includes(backend)) {
       report(`backend="${backend}" is unknown (allowed: ${BACKENDS.join(', ')}); using auto`, 'warn');
       backend = 'auto';

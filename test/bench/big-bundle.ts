@@ -5,7 +5,8 @@
  * so the widget reads it through the same checks as a real one.
  */
 import { BundleWriter } from '../../src/bundle/writer.js';
-import type { BundleItem, TopKFile } from '../../src/bundle/format.js';
+import type { BundleItem } from '../../src/bundle/format.js';
+import type { TopKLists } from '../../src/recommend/cooccurrence.js';
 import { quantizeInt8 } from '../../src/recommend/knn.js';
 import { createRng } from '../../src/recommend/rng.js';
 import { VSKNN } from '../../src/recommend/next-view.js';
@@ -33,7 +34,7 @@ export function writeBigBundle(dir: string, count: number, dims = 64, seed = 11)
   const q = quantizeInt8(m, dims);
   // Sessions of 2–10 random views, four per product on average.
   const sessions = () => Array.from({ length: Math.ceil(count / 1.5) }, () => Array.from({ length: 2 + rng.int(9) }, () => rng.int(count)));
-  const lists = (): TopKFile =>
+  const lists = (): TopKLists =>
     Array.from({ length: count }, () => Array.from({ length: 12 }, (_, k): [number, number] => [rng.int(count), Math.round((12 - k) * 100) / 100]));
   w.finish({
     name: `synthetic-${count}`,

@@ -2,7 +2,7 @@ import { expect, row, rowIds, test, watchErrors } from './fixtures.js';
 
 // NEW0001 is not in the bundle: its similar row needs the image model (TF.js in the worker).
 const newArrival = (base: string, backend?: string) => `${base}product.html?id=NEW0001${backend ? `&backend=${backend}` : ''}`;
-const backendOf = (page: import('@playwright/test').Page) => page.evaluate(() => document.querySelector('vitrine-recs')!.backend);
+const backendOf = (page: import('@playwright/test').Page) => page.evaluate(() => document.querySelector('vitrine-recs')!.activeBackend);
 
 test('auto chooses wasm over the software (SwiftShader) WebGPU adapter, and says why', async ({ page, store }) => {
   const errors = watchErrors(page);

@@ -29,7 +29,7 @@ for (const isolate of [false, true]) {
     expect(await rowIds(page, 'complementary', '#known')).not.toHaveLength(0);
     // The new product's row needed TF.js and its wasm binary, both from the CDN.
     expect(await rowIds(page, 'similar', '#new')).toHaveLength(8);
-    const backend = await page.evaluate(() => document.querySelector<HTMLElement & { backend: { name: string; reason: string } }>('#new')!.backend);
+    const backend = await page.evaluate(() => document.querySelector<HTMLElement & { activeBackend: { name: string; reason: string } }>('#new')!.activeBackend);
     expect(backend.name).toBe('wasm');
     const urls = requests.map((r) => r.url());
     expect(urls.some((u) => u.startsWith(`${cdn.url}vitrine/`) && u.endsWith('.wasm'))).toBe(true);

@@ -76,7 +76,7 @@ test.afterEach(({}, info) => {
 test.afterAll(() => console.log(`[faults] backend and worker faults: ${count.passed} of ${count.tried} passed`));
 
 const backendOf = (page: Page) =>
-  page.evaluate(() => document.querySelector<HTMLElement & { backend: { name: string; reason: string } | null }>('#new')!.backend);
+  page.evaluate(() => document.querySelector<HTMLElement & { activeBackend: { name: string; reason: string } | null }>('#new')!.activeBackend);
 /** The shopper's history, read through the widget's own JS API. */
 const historyOf = (page: Page): Promise<{ productId: string }[]> =>
   page.evaluate(async (src) => (await import(src)).getHistory(), '/dist/vitrine.js');

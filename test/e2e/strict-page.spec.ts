@@ -83,7 +83,7 @@ async function open(page: Page, startServer: (o: object) => Promise<{ url: strin
 }
 
 const backendOf = (page: Page) =>
-  page.evaluate(() => document.querySelector<HTMLElement & { backend: { name: string; reason: string } | null }>('#new')!.backend);
+  page.evaluate(() => document.querySelector<HTMLElement & { activeBackend: { name: string; reason: string } | null }>('#new')!.activeBackend);
 
 /** All three rows for a catalog product, and both rows of a new product embedded by TF.js. */
 async function allRows(page: Page) {
