@@ -1,0 +1,21 @@
+import { createRequire } from 'node:module';
+import { expect, items, test } from './fixtures.js';
+
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+// axe-core (Deque's rules, WCAG 2 A/AA and best practices) on every demo page once its rows are in:
+// zero violations, inside the element's shadow DOM too.
+for (const [name, path] of [['home', ''], ['product page', 'product.html?id=VT0001'], ['new arrival', 'product.html?id=NEW0001']] as const) {
+  test(`accessibility: the demo's ${name} has no axe violations`, async ({ page, store }) => {
+    await page.goto(`${store.url}${path}`);
+    if (path) await expect(page.locator(items('similar'))).toHaveCount(8);
+    else await expect(page.locator('#catalog img').first()).toBeVisible();
+    await page.addScriptTag({ path: axePath });
+    const violations = await page.evaluate(async () => {
+      const axe = (window as unknown as { axe: { run(ctx: Document): Promise<{ violations: { id: string; impact: string; nodes: { target: unknown }[] }[] }> } }).axe;
+      const result = await axe.run(document);
+      return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)).join(', ')}`);
+    });
+    expect(violations).toEqual([]);
+  });
+}
