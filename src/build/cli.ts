@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { buildBundle, type BundleOptions } from './bundle.js';
 import { embedSlice, mergeCaches, type EmbedOptions } from './embed-step.js';
 import { updateBundle } from './update.js';
@@ -77,6 +77,8 @@ and thumbnail flags (give bundle the same ones); an interrupted run resumes wher
   --debug                 show stack traces of internal errors
 `;
 
+const MERGE_OPTIONS = { cache: { type: 'string' }, help: { type: 'boolean', short: 'h' }, debug: { type: 'boolean' } } as const;
+
 const EMBED_OPTIONS = {
   catalog: { type: 'string' }, images: { type: 'string' }, 'url-template': { type: 'string' }, 'skip-invalid': { type: 'string' }, thumbnails: { type: 'string' },
   'thumbnail-size': { type: 'string' }, 'thumbnail-format': { type: 'string' }, 'image-model': { type: 'string' },
@@ -110,7 +112,7 @@ function oneOf<T extends string>(name: string, v: string | undefined, allowed: r
 
 type Flags = Record<string, string | boolean | undefined>;
 
-function flags(argv: string[], options: typeof OPTIONS | typeof EMBED_OPTIONS, command: string, positionals = false): { values: Flags; positionals: string[] } {
+function flags(argv: string[], options: NonNullable<ParseArgsConfig['options']>, command: string, positionals = false): { values: Flags; positionals: string[] } {
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: positionals }) as { values: Flags; positionals: string[] };
   } catch (e) {
@@ -214,7 +216,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command === 'merge-cache') {
-      const { values, positionals } = flags(rest, { cache: { type: 'string' }, help: { type: 'boolean', short: 'h' }, debug: { type: 'boolean' } } as unknown as typeof OPTIONS, 'merge-cache', true);
+      const { values, positionals } = flags(rest, MERGE_OPTIONS, 'merge-cache', true);
       if (values.help) return process.stdout.write(HELP), 0;
       if (!values.cache || !positionals.length) throw new UserError('merge-cache needs --cache DIR (the merged cache) and one or more part folders');
       const { copied, present } = await mergeCaches(values.cache as string, positionals);

@@ -6,7 +6,7 @@
  * bundle built on the merged cache embeds nothing.
  */
 import { copyFile, mkdir, readdir, rename, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { readCatalogFor, type CatalogItem } from './catalog.js';
 import { embedImages, progressBar, type ImageStepResult } from './embed-images.js';
 import { DEFAULT_IMAGE_MODEL, loadImageModel, type ImageModel } from './image-model.js';
@@ -120,7 +120,7 @@ export async function mergeCaches(dest: string, sources: readonly string[]): Pro
         present++;
         continue;
       }
-      await mkdir(join(to, '..'), { recursive: true });
+      await mkdir(dirname(to), { recursive: true });
       const tmp = `${to}.${process.pid}.merge.tmp`;
       await copyFile(file, tmp);
       await rename(tmp, to);

@@ -9,7 +9,7 @@
  * the next page view.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BundleError, validateItems, validateManifest, validateTopK, type BundleItem, type Manifest, type ModelRef } from '../bundle/format.js';
 import { decodeSessions, encodeSessions } from '../bundle/session-file.js';
@@ -161,7 +161,7 @@ export async function updateBundle(opts: UpdateOptions): Promise<UpdateReport> {
     w.finish({ ...fieldsOf, items: { ...manifest.items, count: total } });
     await moveIntoPlace(tmp, dir);
   } catch (e) {
-    await import('node:fs/promises').then((fs) => fs.rm(tmp, { recursive: true, force: true }));
+    await rm(tmp, { recursive: true, force: true });
     throw e;
   }
   for (const line of problems.warnings()) log(`warning: ${line}`);
@@ -200,7 +200,8 @@ const toBuffer = (b: Uint8Array): ArrayBuffer => b.slice().buffer;
  */
 function extendPairModel(ref: ModelRef, files: Map<string, Uint8Array>, items: readonly BundleItem[], added: readonly { row: CatalogItem; vector: Float32Array }[], count: number, k: number) {
   const header = JSON.parse(new TextDecoder().decode(files.get(ref.model)!)) as TensorHeader;
-  const pm = PairModel.load(header, toBuffer(files.get(ref.weights)!), count, ref.model);
+  const weights = toBuffer(files.get(ref.weights)!);
+  const pm = PairModel.load(header, weights, count, ref.model);
   const categories = [...new Set(items.slice(0, count).map((it) => it.category).filter((x): x is string => !!x))].sort();
   const legs = added.map(({ row, vector }) => pm.leg(vector, row.category ? categories.indexOf(row.category) + 1 : 0, titleBuckets(row.title, row.brand, pm.dims.buckets, row.attributes)));
   const lists = legs.map((leg, a) => {
@@ -210,7 +211,8 @@ function extendPairModel(ref: ModelRef, files: Map<string, Uint8Array>, items: r
     );
     return topIndices(scores, k).map((h): [number, number] => [h.index, h.score]);
   });
-  const decoded = decodeTensors(header, toBuffer(files.get(ref.weights)!), ref.model);
+  // Decoded again, here as named tensors to re-encode (PairModel keeps only what scoring needs).
+  const decoded = decodeTensors(header, weights, ref.model);
   const old = decoded.get('legs')!;
   const grown = new Float32Array(old.data.length + legs.length * pm.dims.leg);
   grown.set(old.data);
