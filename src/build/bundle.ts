@@ -11,7 +11,7 @@ import { SESSION_GAP_MS } from '../recommend/sessions.js';
 import { readBaskets, readOutfits } from './baskets.js';
 import { bundleItem, readCatalogFor, type CatalogItem } from './catalog.js';
 import { embedCatalog, type ImageOptions } from './embed-step.js';
-import { readSessions, type SessionData } from './events.js';
+import { MAX_VIEWS, readEvents, type EventEngine } from './events.js';
 import { buildGoesWith, type GoesWithChoice } from './choose-goes-with.js';
 import { buildNextView, type NextViewChoice } from './choose-next.js';
 import { FrozenLists } from './grouping.js';
@@ -29,6 +29,7 @@ import { encodeIvf } from '../bundle/ivf-file.js';
 /** Catalogs up to this size are searched by a full int8 scan (≈ 5 ms at 1M in a worker, 0.5 ms at 100k). */
 export const INDEX_ABOVE = 200_000;
 
+
 export interface BundleOptions extends ImageOptions {
   catalog: string;
   out: string;
@@ -36,6 +37,10 @@ export interface BundleOptions extends ImageOptions {
   eventsColumns?: ColumnSpec;
   /** Pause that splits a user's events into sessions, in minutes (default 30). */
   sessionGapMinutes?: number;
+  /** What aggregates the event log: DuckDB (default; spills to disk) or the streaming JS reader. */
+  engine?: EventEngine;
+  /** Views of the latest sessions that next view and co-views learn from (default `MAX_VIEWS`). */
+  maxViews?: number;
   baskets?: string;
   basketsColumns?: ColumnSpec;
   outfits?: string;
@@ -90,13 +95,6 @@ export interface BuildReport {
 /** A row's choice as the manifest records it (absent when there was too little to validate on). */
 function validationOf(c: GoesWithChoice | NextViewChoice): { validation?: Validation } {
   return c.validation ? { validation: { metric: c.metric, score: c.validation.score, lo: c.validation.lo, hi: c.validation.hi, queries: c.validation.queries, reason: c.reason } } : {};
-}
-
-/** A log's sessions in time order (by their first event). */
-function timeOrder(data: SessionData | undefined): Int32Array[] {
-  if (!data) return [];
-  const order = Array.from(data.starts.keys()).sort((a, b) => data.starts[a]! - data.starts[b]! || a - b);
-  return order.map((i) => data.sessions.get(i));
 }
 
 /** Hash buckets for title words in the pair model. */
@@ -211,7 +209,10 @@ export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
   // 4. Sessions, baskets, outfits.
   const byId = new Map(items.map((it, i) => [it.id, i]));
   const sessionData = opts.events
-    ? await readSessions(opts.events, { index: byId, columns: opts.eventsColumns, gapMs: (opts.sessionGapMinutes ?? SESSION_GAP_MS / 60_000) * 60_000, problems })
+    ? await readEvents(opts.events, {
+      index: byId, columns: opts.eventsColumns, gapMs: (opts.sessionGapMinutes ?? SESSION_GAP_MS / 60_000) * 60_000, problems,
+      engine: opts.engine, maxViews: opts.maxViews ?? MAX_VIEWS,
+    })
     : undefined;
   const basketLists = opts.baskets ? (await readBaskets(opts.baskets, { index: byId, columns: opts.basketsColumns, problems })).baskets : undefined;
   const outfitLists = opts.outfits ? await readOutfits(opts.outfits, { index: byId, problems }) : undefined;
@@ -228,7 +229,7 @@ export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
   // model (seed §3) learns "goes with" from the same baskets, for products with no history.
   const k = opts.k ?? 20;
   const otherCategory = (a: number, b: number) => !items[a]!.category || items[a]!.category !== items[b]!.category;
-  const sources = positiveCount ? positives.map((p) => [...p]) : [timeOrder(sessionData)];
+  const sources = positiveCount ? positives.map((p) => [...p]) : [[...sessions]];
   let pair: TrainedPair | undefined;
   if (positiveCount) {
     pair = await trainPairModel(
@@ -252,7 +253,7 @@ export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
 
   // 6. Next view: the scorer chosen on held-back sessions, the session sample, the GRU where chosen.
   const nextView = sessions.count
-    ? await buildNextView(timeOrder(sessionData), items.length, { seed, dims, init: embeddings, maxEpochs: opts.epochs, log })
+    ? await buildNextView([...sessions], items.length, { seed, dims, init: embeddings, maxEpochs: opts.epochs, log })
     : undefined;
   const oneHotParams = 4 * items.length * items.length + 3 * items.length;
   if (nextView) {

@@ -24,11 +24,15 @@ Inputs:
   --catalog FILE          products: CSV, TSV or JSON lines (id, title, url, image, price,
                           currency, category, brand, in_stock; other columns are kept)
   --images DIR            folder that catalog image paths are relative to
-  --events FILE           browse log, CSV or TSV: session_id or user_id, product_id,
-                          timestamp, kind (view|cart|purchase)
+  --events FILE|URL       browse log: session_id or user_id, product_id, timestamp, kind
+                          (view|cart|purchase); CSV, TSV, Parquet or NDJSON, or a ClickHouse
+                          table: clickhouse://[user:password@]HOST:8123/DB.TABLE
   --events-columns SPEC   other column names: session=SessionId,item=ItemId,time=Time,kind=Type
                           (roles: session or user, item, time, kind)
   --session-gap MINUTES   a pause this long starts a new session (default 30)
+  --max-views N           learn from the latest sessions holding N views (default 5,000,000)
+  --engine duckdb|js      what aggregates the events: DuckDB, embedded (default; reads
+                          CSV/TSV, Parquet and NDJSON, spills to disk), or the streaming JS reader
   --baskets FILE          purchase log, one row per order line: order_id, product_id
   --baskets-columns SPEC  other column names: order=OrderNo,item=Sku
   --outfits FILE          JSON: lists of product ids that go together
@@ -88,7 +92,7 @@ const EMBED_OPTIONS = {
 
 const OPTIONS = {
   catalog: { type: 'string' }, images: { type: 'string' }, events: { type: 'string' }, 'events-columns': { type: 'string' },
-  'session-gap': { type: 'string' }, baskets: { type: 'string' }, 'baskets-columns': { type: 'string' }, outfits: { type: 'string' },
+  'session-gap': { type: 'string' }, 'max-views': { type: 'string' }, engine: { type: 'string' }, baskets: { type: 'string' }, 'baskets-columns': { type: 'string' }, outfits: { type: 'string' },
   'url-template': { type: 'string' }, 'skip-invalid': { type: 'string' }, out: { type: 'string' }, name: { type: 'string' }, thumbnails: { type: 'string' },
   'thumbnail-size': { type: 'string' }, 'thumbnail-format': { type: 'string' }, 'image-model': { type: 'string' },
   'image-model-layer': { type: 'string' }, 'image-model-range': { type: 'string' }, 'image-size': { type: 'string' },
@@ -158,6 +162,8 @@ export function parseBundleArgs(argv: string[]): BundleOptions & { help?: boolea
     events: s('events'),
     eventsColumns: s('events-columns') ? parseColumnSpec(s('events-columns')!, Object.keys(EVENT_COLUMNS), '--events-columns') : undefined,
     sessionGapMinutes: int('session-gap', s('session-gap'), 1, 60 * 24 * 7),
+    maxViews: int('max-views', s('max-views'), 1, Number.MAX_SAFE_INTEGER),
+    engine: oneOf('engine', s('engine'), ['duckdb', 'js'] as const),
     baskets: s('baskets'),
     basketsColumns: s('baskets-columns') ? parseColumnSpec(s('baskets-columns')!, Object.keys(BASKET_COLUMNS), '--baskets-columns') : undefined,
     outfits: s('outfits'),

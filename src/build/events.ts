@@ -16,11 +16,12 @@ export const EVENT_COLUMNS: Record<Role, string[]> = {
   kind: ['kind', 'event', 'event_type', 'type', 'action'],
 };
 
-const ISO = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+export const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /**
  * A timestamp in Unix milliseconds: Unix seconds or milliseconds (told apart by size: anything
- * below 10¹¹ is seconds, i.e. before 1973 in milliseconds), or ISO 8601. `undefined` if neither.
+ * below 10¹¹ is seconds, i.e. before 1973 in milliseconds), or ISO 8601 (a time without a zone is
+ * UTC: a build must not depend on the builder's time zone). `undefined` if neither.
  */
 export function parseTimestamp(raw: string): number | undefined {
   const s = raw.trim();
@@ -28,15 +29,17 @@ export function parseTimestamp(raw: string): number | undefined {
     const n = Number(s);
     return n < 1e11 ? n * 1000 : n;
   }
-  if (ISO.test(s)) {
-    const t = Date.parse(s.replace(' ', 'T'));
+  const iso = ISO_TIMESTAMP.exec(s);
+  if (iso) {
+    const t = Date.parse(s.replace(' ', 'T') + (iso[1] && !iso[4] ? 'Z' : ''));
     return Number.isNaN(t) ? undefined : t;
   }
   return undefined;
 }
 
 export type EventKind = 'view' | 'cart' | 'purchase';
-const KINDS: Record<string, EventKind> = {
+/** Event kinds by name (lower case, spaces and dashes as `_`); an empty kind is a view. */
+export const EVENT_KINDS: Record<string, EventKind> = {
   view: 'view', views: 'view', pageview: 'view', detail: 'view', click: 'view', '': 'view',
   cart: 'cart', addtocart: 'cart', add_to_cart: 'cart', basket: 'cart',
   purchase: 'purchase', buy: 'purchase', order: 'purchase', transaction: 'purchase', checkout: 'purchase',
@@ -75,10 +78,56 @@ interface Ev {
   seq: number;
 }
 
+/** A row the readers skip, by the check it failed ('product', 'time', 'kind', 'key'): the report's kind and reason. */
+export function eventProblem(problem: string, row: { id: string; time: string; kind: string }): { kind: string; reason: string } {
+  switch (problem) {
+    case 'product': return { kind: 'events naming products not in the catalog', reason: `unknown product ${JSON.stringify(row.id.slice(0, 80))}` };
+    case 'time': return { kind: 'events with an unreadable timestamp', reason: `timestamp ${JSON.stringify(row.time.slice(0, 40))} is not Unix seconds/milliseconds or ISO 8601` };
+    case 'kind': return { kind: 'events of an unknown kind', reason: `kind ${JSON.stringify(row.kind.slice(0, 40))} is not view, cart or purchase` };
+    default: return { kind: 'events without a session or user', reason: 'the session or user column is empty' };
+  }
+}
+
+/**
+ * Views of the latest sessions the models learn from: the whole log is aggregated (sessions,
+ * baskets), but a store's recent behaviour is what a shopper repeats, and this bounds the
+ * training time and memory of a log of any size.
+ */
+export const MAX_VIEWS = 5_000_000;
+
+/** Which engine aggregates an event log: DuckDB (default), or the streaming reader in this file. */
+export type EventEngine = 'duckdb' | 'js';
+
+/**
+ * An event log's sessions and purchase baskets, aggregated by `engine` (see `readSessions`; both
+ * give the same result), or by ClickHouse where the log lives there (`clickhouse://HOST:8123/DB.TABLE`).
+ * `maxViews` keeps the latest sessions holding that many views; every basket is kept.
+ */
+export async function readEvents(path: string, opts: SessionOptions & { engine?: EventEngine; maxViews?: number }): Promise<SessionData> {
+  if (/^clickhouses?:\/\//i.test(path)) {
+    const { readSessionsClickHouse } = await import('./events-clickhouse.js');
+    return readSessionsClickHouse(path, opts);
+  }
+  if (opts.engine === 'js') return latest(await readSessions(path, opts), opts.maxViews);
+  const { readSessionsDuckDb } = await import('./events-duckdb.js');
+  return readSessionsDuckDb(path, opts);
+}
+
+/** The latest sessions holding at most `maxViews` views (all of them without a cap). */
+function latest(data: SessionData, maxViews = Infinity): SessionData {
+  let from = data.sessions.count;
+  for (let views = 0; from > 0 && (views += data.sessions.get(from - 1).length) <= maxViews; ) from--;
+  if (from === 0) return data;
+  const kept = new ListSet();
+  for (let i = from; i < data.sessions.count; i++) kept.add(data.sessions.get(i));
+  return { ...data, sessions: kept.finish(), starts: data.starts.slice(from) };
+}
+
 /**
  * Streams an event log (CSV or TSV) into sessions. Rows are grouped by session id, or by user and
  * split at pauses longer than `gapMs`; rows it cannot use (an unknown product, a bad timestamp,
- * an unknown kind) are skipped and reported.
+ * an unknown kind) are skipped and reported. Sessions come out in time order (by their first
+ * event; ties by session or user id, then by the user's session number).
  */
 export async function readSessions(path: string, opts: SessionOptions): Promise<SessionData> {
   const table = await openTable(path);
@@ -91,11 +140,9 @@ export async function readSessions(path: string, opts: SessionOptions): Promise<
   }
   const byUser = col.session === undefined;
   const gap = opts.gapMs ?? SESSION_GAP_MS;
-  const sessions = new ListSet();
-  const baskets = new ListSet();
-  const starts: number[] = [];
+  const closed: { key: string; n: number; start: number; viewed: number[]; bought: number[] }[] = [];
   let views = 0;
-  const session = (events: Ev[]) => {
+  const session = (key: string, n: number, events: Ev[]) => {
     const viewed: number[] = [];
     const bought = new Set<number>();
     for (const e of events) {
@@ -103,20 +150,17 @@ export async function readSessions(path: string, opts: SessionOptions): Promise<
       if (e.kind === 'purchase') bought.add(e.item);
     }
     views += viewed.length;
-    if (viewed.length) {
-      sessions.add(viewed);
-      starts.push(events[0]!.time);
-    }
-    if (bought.size > 1) baskets.add([...bought].sort((a, b) => a - b));
+    closed.push({ key, n, start: events[0]!.time, viewed, bought: [...bought].sort((a, b) => a - b) });
   };
   // A closed group is one session (session ids), or one user's events, split at long pauses.
-  const emit = (_key: string, events: Ev[]) => {
+  const emit = (key: string, events: Ev[]) => {
     events.sort((a, b) => a.time - b.time || a.seq - b.seq);
-    if (!byUser) return session(events);
+    if (!byUser) return session(key, 0, events);
     let start = 0;
+    let n = 0;
     for (let i = 1; i <= events.length; i++) {
       if (i === events.length || events[i]!.time - events[i - 1]!.time > gap) {
-        session(events.slice(start, i));
+        session(key, n++, events.slice(start, i));
         start = i;
       }
     }
@@ -125,6 +169,7 @@ export async function readSessions(path: string, opts: SessionOptions): Promise<
   const keyCol = (byUser ? col.user : col.session)!;
   const width = table.header.length;
   let rows = 0;
+  let records = 0;
   for await (const row of table.rows) {
     rows++;
     const place = { file: path, line: row.line };
@@ -132,42 +177,58 @@ export async function readSessions(path: string, opts: SessionOptions): Promise<
       opts.problems.skip('malformed event rows', place, row.error ?? `has ${row.fields.length} fields, the header has ${width}`);
       continue;
     }
+    records++;
     const f = row.fields;
     const id = f[col.item!]!.trim();
+    const skip = (problem: string) => {
+      const p = eventProblem(problem, { id, time: col.time === undefined ? '' : f[col.time]!.trim(), kind: col.kind === undefined ? '' : f[col.kind]!.trim() });
+      opts.problems.skip(p.kind, place, p.reason);
+    };
     let item = opts.index.get(id);
     if (item === undefined && opts.addUnknown && id) {
       item = opts.index.size;
       (opts.index as Map<string, number>).set(id, item);
     }
     if (item === undefined) {
-      opts.problems.skip('events naming products not in the catalog', place, `unknown product ${JSON.stringify(id.slice(0, 80))}`);
+      skip('product');
       continue;
     }
-    let time = rows; // file order, when the log has no time column
+    let time = records; // record order, when the log has no time column
     if (col.time !== undefined) {
       const t = parseTimestamp(f[col.time]!);
       if (t === undefined) {
-        opts.problems.skip('events with an unreadable timestamp', place, `timestamp ${JSON.stringify(f[col.time]!.slice(0, 40))} is not Unix seconds/milliseconds or ISO 8601`);
+        skip('time');
         continue;
       }
       time = t;
     }
     let kind: EventKind = 'view';
     if (col.kind !== undefined) {
-      const k = KINDS[f[col.kind]!.trim().toLowerCase().replace(/[\s-]+/g, '_')];
+      const k = EVENT_KINDS[f[col.kind]!.trim().toLowerCase().replace(/[\s-]+/g, '_')];
       if (!k) {
-        opts.problems.skip('events of an unknown kind', place, `kind ${JSON.stringify(f[col.kind]!.slice(0, 40))} is not view, cart or purchase`);
+        skip('kind');
         continue;
       }
       kind = k;
     }
     const key = f[keyCol]!.trim();
     if (!key) {
-      opts.problems.skip('events without a session or user', place, `the ${byUser ? 'user' : 'session'} column is empty`);
+      skip('key');
       continue;
     }
-    groups.group(key).push({ item, time, kind, seq: rows });
+    groups.group(key).push({ item, time, kind, seq: records });
   }
   groups.finish();
+  closed.sort((a, b) => a.start - b.start || (a.key < b.key ? -1 : a.key > b.key ? 1 : a.n - b.n));
+  const sessions = new ListSet();
+  const baskets = new ListSet();
+  const starts: number[] = [];
+  for (const s of closed) {
+    if (s.viewed.length) {
+      sessions.add(s.viewed);
+      starts.push(s.start);
+    }
+    if (s.bought.length > 1) baskets.add(s.bought);
+  }
   return { sessions: sessions.finish(), baskets: baskets.finish(), starts: Float64Array.from(starts), rows, views };
 }

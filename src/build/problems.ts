@@ -43,6 +43,14 @@ export class Problems {
     if (k.examples.length < EXAMPLES) k.examples.push(`${where(place)}: ${reason}`);
   }
 
+  /** `count` more rows of a kind whose examples are already listed (an engine that counts in bulk). */
+  skipUnlisted(kind: string, count: number): void {
+    if (count <= 0) return;
+    let k = this.skipped.get(kind);
+    if (!k) this.skipped.set(kind, (k = { count: 0, examples: [] }));
+    k.count += count;
+  }
+
   /** A problem that fails the build once the current step has finished reading. */
   fatal(place: Place, reason: string): void {
     this.fatalCount++;

@@ -132,7 +132,7 @@ export async function* parseDelimited(chunks: AsyncIterable<string>, delimiter: 
   if (last) yield last;
 }
 
-async function* textChunks(path: string): AsyncGenerator<string> {
+export async function* textChunks(path: string): AsyncGenerator<string> {
   const decoder = new TextDecoder('utf-8');
   let first = true;
   try {

@@ -1,11 +1,11 @@
 /**
  * The evaluation's datasets (../shared/data, each README gives format and license), loaded into
- * time-ordered train/test splits. Session logs go through the builder's own reader (`readSessions`:
+ * time-ordered train/test splits. Session logs go through the builder's own reader (`readEvents`:
  * the same sniffing, column mapping and 30-minute split a store's log gets).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSessions } from '../build/events.js';
+import { readEvents } from '../build/events.js';
 import { readBaskets } from '../build/baskets.js';
 import { Problems } from '../build/problems.js';
 import type { ColumnSpec } from '../build/table.js';
@@ -77,19 +77,18 @@ export function timeSplit(dataset: string, sessions: readonly Int32Array[], star
 }
 
 /**
- * Any session log the builder reads: `readSessions` with its column mapping, then `timeSplit`; with
+ * Any session log the builder reads: `readEvents` with its column mapping, then `timeSplit`; with
  * `test`, that log's sessions are the test set.
  */
 export async function loadEventLog(path: string, columns: ColumnSpec = {}, dataset = path, gapMs?: number, test?: string): Promise<SessionSplit> {
   const problems = new Problems();
   const index = new Map<string, number>();
-  const data = await readSessions(need(path), { index, addUnknown: true, columns, gapMs, problems });
+  const data = await readEvents(need(path), { index, addUnknown: true, columns, gapMs, problems });
   if (test) {
-    const held = await readSessions(need(test), { index, columns, gapMs, problems });
-    const order = Array.from(data.starts.keys()).sort((a, b) => data.starts[a]! - data.starts[b]! || a - b);
+    const held = await readEvents(need(test), { index, columns, gapMs, problems });
     return {
       dataset, items: index.size,
-      train: order.map((i) => data.sessions.get(i).slice()),
+      train: [...data.sessions].map((s) => s.slice()),
       test: [...held.sessions].filter((s) => s.length > 1).map((s) => ({ session: s.slice(), from: 1 })),
       notes: [`train ${path}: ${data.sessions.count} sessions; test ${test}: ${held.sessions.count} sessions`, ...problems.warnings()],
     };

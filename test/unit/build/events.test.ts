@@ -2,10 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readSessions, parseTimestamp } from '../../../src/build/events.js';
+import { readEvents, parseTimestamp, type EventEngine } from '../../../src/build/events.js';
 import { readBaskets, readOutfits } from '../../../src/build/baskets.js';
 import { Problems } from '../../../src/build/problems.js';
 import { parseColumnSpec } from '../../../src/build/table.js';
+import { createRng } from '../../../src/recommend/rng.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vitrine-events-'));
 const file = (name: string, text: string) => {
@@ -23,12 +24,14 @@ describe('parseTimestamp', () => {
     expect(parseTimestamp('1700000000123')).toBe(1_700_000_000_123);
     expect(parseTimestamp('2026-01-05T10:00:00Z')).toBe(Date.UTC(2026, 0, 5, 10));
     expect(parseTimestamp('2026-01-05 10:00:00+01:00')).toBe(Date.UTC(2026, 0, 5, 9));
+    expect(parseTimestamp('2026-01-05 10:00')).toBe(Date.UTC(2026, 0, 5, 10)); // no zone: UTC, whatever the builder's zone
     expect(parseTimestamp('yesterday')).toBeUndefined();
     expect(parseTimestamp('05/01/2026')).toBeUndefined();
   });
 });
 
-describe('readSessions', () => {
+describe.each(['js', 'duckdb'] as EventEngine[])('readEvents on %s', (engine) => {
+  const readSessions = (path: string, o: Parameters<typeof readEvents>[1]) => readEvents(path, { ...o, engine });
   it('splits a user’s events at pauses over 30 minutes, in time order, repeats collapsed; purchases form baskets', async () => {
     const problems = new Problems();
     const path = file('users.csv', [
@@ -41,6 +44,9 @@ describe('readSessions', () => {
     expect(lists(s.sessions)).toEqual([[0, 1, 2], [3], [3, 4]]);
     expect(lists(s.baskets)).toEqual([[3, 4]]);
     expect(s.rows).toBe(9);
+    // In time order: u1's first session (t0), u2's (t0, after u1 by id), u1's second.
+    expect([...s.sessions].map((x) => Array.from(x))).toEqual([[0, 1, 2], [3], [3, 4]]);
+    expect(Array.from(s.starts)).toEqual([1_700_000_000_000, 1_700_000_000_000, 1_700_003_000_000]);
   });
 
   it('groups by an explicit session id and honours --events-columns and TSV', async () => {
@@ -68,6 +74,64 @@ describe('readSessions', () => {
     await expect(readSessions(file('nouser.csv', 'product_id,timestamp\na,1\n'), { index, problems })).rejects.toThrow(/no session or user column .* --events-columns session=Name or user=Name/);
     await expect(readSessions(file('notime.csv', 'user_id,product_id\nu,a\n'), { index, problems })).rejects.toThrow(/no time column/);
     expect(() => parseColumnSpec('sesion=Id', ['session', 'item'], '--events-columns')).toThrow(/unknown role "sesion" \(roles: session, item\)/);
+  });
+});
+
+describe('DuckDB and the streaming reader agree', () => {
+  // A messy log: interleaved users, equal timestamps, ISO and Unix times, kinds in several spellings,
+  // unknown products, unreadable times, empty users, quoted fields, blank lines, short rows.
+  const rng = createRng(7);
+  const lines = ['user_id,product_id,timestamp,kind'];
+  const ids = [...index.keys(), 'gone'];
+  let t = 1_700_000_000;
+  for (let r = 0; r < 3000; r++) {
+    t += rng.int(4) === 0 ? 0 : rng.int(900);
+    const user = rng.int(50) === 0 ? '' : `u${rng.int(20)}`;
+    const time = rng.int(300) === 0 ? 'later' : rng.int(2) ? String(t) : new Date(t * 1000).toISOString().replace('.000Z', '').replace('T', ' ');
+    const kind = ['view', 'view', 'View', 'detail', 'purchase', 'add-to-cart', 'wish'][rng.int(7)]!;
+    const id = ids[rng.int(ids.length)]!;
+    if (rng.int(200) === 0) lines.push(`${user},${id}`);
+    else if (rng.int(100) === 0) lines.push('');
+    else lines.push(`${user},${rng.int(2) ? `"${id}"` : id},${time},${kind}`);
+  }
+  const path = file('messy.csv', lines.join('\n') + '\n');
+  const plain = (s: Awaited<ReturnType<typeof readEvents>>) => ({
+    sessions: [...s.sessions].map((x) => Array.from(x)), baskets: [...s.baskets].map((x) => Array.from(x)),
+    starts: Array.from(s.starts), rows: s.rows, views: s.views,
+  });
+
+  it('gives the same sessions, baskets, counts and reported lines for the same log', async () => {
+    const [pj, pd] = [new Problems(), new Problems()];
+    const js = plain(await readEvents(path, { index, problems: pj, engine: 'js' }));
+    const duck = plain(await readEvents(path, { index, problems: pd, engine: 'duckdb' }));
+    expect(js.sessions.length).toBeGreaterThan(50);
+    expect(js.baskets.length).toBeGreaterThan(5);
+    expect(duck).toEqual(js);
+    expect(pd.warnings()).toEqual(pj.warnings());
+    expect(pj.count('malformed event rows')).toBeGreaterThan(0);
+    expect(pj.count('events of an unknown kind')).toBeGreaterThan(100);
+  });
+
+  it('reads the same log as Parquet and as JSON lines, and keeps only the latest views when asked', async () => {
+    const js = plain(await readEvents(path, { index, problems: new Problems(), engine: 'js' }));
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const db = await DuckDBInstance.create(':memory:');
+    const c = await db.connect();
+    const from = `read_csv('${path}', columns = {'user_id': 'VARCHAR', 'product_id': 'VARCHAR', 'timestamp': 'VARCHAR', 'kind': 'VARCHAR'}, header = true, auto_detect = false, ignore_errors = true)`;
+    await c.run(`COPY (SELECT * FROM ${from}) TO '${join(dir, 'messy.parquet')}' (FORMAT parquet)`);
+    await c.run(`COPY (SELECT * FROM ${from}) TO '${join(dir, 'messy.ndjson')}' (FORMAT json)`);
+    c.closeSync();
+    for (const name of ['messy.parquet', 'messy.ndjson']) {
+      const got = plain(await readEvents(join(dir, name), { index, problems: new Problems(), engine: 'duckdb' }));
+      expect({ ...got, rows: 0 }, name).toEqual({ ...js, rows: 0 });
+    }
+    const latest = plain(await readEvents(path, { index, problems: new Problems(), engine: 'duckdb', maxViews: 100 }));
+    const tail = js.sessions.slice(-latest.sessions.length);
+    expect(latest.sessions).toEqual(tail);
+    const kept = tail.reduce((a, x) => a + x.length, 0);
+    expect(kept).toBeLessThanOrEqual(100);
+    expect(kept + js.sessions[js.sessions.length - latest.sessions.length - 1]!.length).toBeGreaterThan(100);
+    expect(plain(await readEvents(path, { index, problems: new Problems(), engine: 'js', maxViews: 100 }))).toEqual(latest);
   });
 });
 

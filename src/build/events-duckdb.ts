@@ -1,0 +1,248 @@
+/**
+ * Event logs aggregated by DuckDB, embedded: it reads CSV/TSV, Parquet and NDJSON itself and
+ * spills to disk, so a log larger than memory works. The SQL does what `readSessions` does in JS —
+ * the same rows skipped for the same reasons, the same sessions in the same order — and hands back
+ * only the sessions (the latest `maxViews` views of them) and the purchase baskets.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { ListSet } from './grouping.js';
+import { UserError, type Place, type Problems } from './problems.js';
+import { findColumns, openTable, parseDelimited, textChunks } from './table.js';
+import { EVENT_COLUMNS, EVENT_KINDS, ISO_TIMESTAMP, eventProblem, type SessionData, type SessionOptions } from './events.js';
+
+type DuckConnection = import('@duckdb/node-api').DuckDBConnection;
+
+/** A string as an SQL literal. */
+export const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+const ident = (s: string): string => `"${s.replaceAll('"', '""')}"`;
+
+/** How the engine may use the machine: DuckDB spills what does not fit to `tempDir`. */
+export interface EngineLimits {
+  /** DuckDB's memory limit, e.g. `2GB` (default: 2GB, which keeps the builder under 4 GB). */
+  memory?: string;
+  threads?: number;
+}
+
+type Format = 'csv' | 'parquet' | 'json';
+const formatOf = (path: string): Format => {
+  const ext = extname(path.replace(/\.(gz|zst)$/, '')).toLowerCase();
+  return ext === '.parquet' ? 'parquet' : ext === '.json' || ext === '.ndjson' || ext === '.jsonl' ? 'json' : 'csv';
+};
+
+/**
+ * Unix milliseconds from a VARCHAR column, as `parseTimestamp`: Unix seconds (below 10¹¹) or
+ * milliseconds, or ISO 8601 (no zone: UTC); NULL if neither.
+ */
+const timeFromText = (t: string) => `CASE
+  WHEN regexp_full_match(${t}, '\\d+(\\.\\d+)?') THEN CASE WHEN ${t}::DOUBLE < 1e11 THEN ${t}::DOUBLE * 1000 ELSE ${t}::DOUBLE END
+  WHEN regexp_full_match(${t}, ${sqlString(ISO_TIMESTAMP.source.slice(1, -1))}) THEN epoch_ms(CASE WHEN regexp_matches(${t}, '(Z|[+-]\\d{2}:?\\d{2})$') THEN TRY_CAST(${t} AS TIMESTAMPTZ) ELSE TRY_CAST(${t} AS TIMESTAMP) END)::DOUBLE
+END`;
+
+/** The event kind (view, cart, purchase) from a VARCHAR column; NULL for an unknown one. */
+const KIND_CODES = { view: 0, cart: 1, purchase: 2 } as const;
+const kindFromText = (k: string) =>
+  `CASE ${k} WHEN 'view' THEN 0 WHEN 'purchase' THEN 2 ELSE CASE regexp_replace(lower(${k}), '[\\s-]+', '_', 'g') ${Object.entries(EVENT_KINDS).map(([name, kind]) => `WHEN ${sqlString(name)} THEN ${KIND_CODES[kind]}`).join(' ')} END END`;
+
+const PROBLEMS = ['', 'product', 'time', 'kind', 'key'];
+
+/** Runs one statement; with VITRINE_SQL_TIMES set, prints how long it took (profiling the builder). */
+async function step(c: DuckConnection, name: string, sql: string): Promise<Record<string, unknown>[]> {
+  const t = performance.now();
+  if (process.env.VITRINE_SQL_TIMES === "sql") process.stderr.write(sql + "\n");
+  const out = await rows(c, sql);
+  if (process.env.VITRINE_SQL_TIMES) process.stderr.write(`duckdb ${name}: ${((performance.now() - t) / 1000).toFixed(2)} s\n`);
+  return out;
+}
+
+async function rows(c: DuckConnection, sql: string): Promise<Record<string, unknown>[]> {
+  return (await c.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
+}
+
+/** The source as a relation of VARCHAR columns with each record's ordinal (`rec`, from 1). */
+async function source(c: DuckConnection, path: string, format: Format): Promise<{ header: string[]; from: string; delimiter?: string; width: number }> {
+  if (format === 'csv') {
+    const table = await openTable(path); // the header and its delimiter, as the JS reader sees them
+    const names = table.header.map((_, i) => `c${i}`);
+    const from = `read_csv(${sqlString(path)}, header = true, delim = ${sqlString(table.delimiter)}, quote = '"', escape = '"',
+      columns = {${names.map((n) => `${sqlString(n)}: 'VARCHAR'`).join(', ')}}, store_rejects = true, strict_mode = true, null_padding = false, auto_detect = false) WITH ORDINALITY AS src(${names.map(ident).join(', ')}, rec)`;
+    return { header: table.header, from, delimiter: table.delimiter, width: table.header.length };
+  }
+  const reader = format === 'parquet' ? `read_parquet(${sqlString(path)})` : `read_json(${sqlString(path)}, format = 'newline_delimited')`;
+  const described = await rows(c, `DESCRIBE SELECT * FROM ${reader}`).catch((e: Error) => {
+    throw new UserError(`${path}: cannot be read as ${format === 'json' ? 'JSON lines' : 'Parquet'} (${e.message.split('\n')[0]})`);
+  });
+  const header = described.map((r) => String(r.column_name));
+  // Typed columns as text; a timestamp or date column as Unix milliseconds, which the parser reads.
+  const asText = (name: string, type: string) =>
+    /WITH TIME ZONE/.test(type) ? `CAST(epoch_ms(${ident(name)}) AS VARCHAR)`
+    : /^(TIMESTAMP|DATE)/.test(type) ? `CAST(epoch_ms(CAST(${ident(name)} AS TIMESTAMP)) AS VARCHAR)`
+    : `CAST(${ident(name)} AS VARCHAR)`;
+  const cols = described.map((r, i) => `${asText(String(r.column_name), String(r.column_type))} AS c${i}`);
+  return { header, from: `(SELECT ${cols.join(', ')}, ordinality AS rec FROM ${reader} WITH ORDINALITY)`, width: header.length };
+}
+
+/**
+ * The physical line of each record ordinal (1-based, counting the records DuckDB accepted), for
+ * the few examples a report names; reads the file only as far as the last one.
+ */
+async function linesOf(path: string, delimiter: string, width: number, recs: number[]): Promise<Map<number, number>> {
+  const want = new Set(recs);
+  const lines = new Map<number, number>();
+  if (!want.size) return lines;
+  const last = Math.max(...recs);
+  let rec = 0;
+  let header = true;
+  for await (const row of parseDelimited(textChunks(path), delimiter)) {
+    if (header) {
+      header = false;
+      continue;
+    }
+    if (row.error || row.fields.length !== width) continue;
+    if (want.has(++rec)) lines.set(rec, row.line);
+    if (rec >= last) break;
+  }
+  return lines;
+}
+
+/** `readSessions` on DuckDB (see the file's comment); `maxViews` keeps the latest sessions only. */
+export async function readSessionsDuckDb(path: string, opts: SessionOptions & EngineLimits & { maxViews?: number }): Promise<SessionData> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const temp = await mkdtemp(join(tmpdir(), 'vitrine-duckdb-'));
+  const db = await DuckDBInstance.create(':memory:', {
+    threads: String(opts.threads ?? 2), memory_limit: opts.memory ?? '2GB', temp_directory: temp,
+    preserve_insertion_order: 'false',
+  });
+  const c = await db.connect();
+  try {
+    return await aggregate(c, path, opts);
+  } finally {
+    c.closeSync();
+    db.closeSync();
+    await rm(temp, { recursive: true, force: true });
+  }
+}
+
+async function aggregate(c: DuckConnection, path: string, opts: SessionOptions & { maxViews?: number }): Promise<SessionData> {
+  const format = formatOf(path);
+  const src = await source(c, path, format);
+  const col = findColumns(src.header, path, EVENT_COLUMNS, opts.columns ?? {}, ['item'], '--events-columns');
+  if (col.session === undefined && col.user === undefined) {
+    throw new UserError(`${path} line 1: no session or user column (looked for ${[...EVENT_COLUMNS.session, ...EVENT_COLUMNS.user].join(', ')}; map one with --events-columns session=Name or user=Name)`);
+  }
+  if (col.session === undefined && col.time === undefined) {
+    throw new UserError(`${path} line 1: sessions are split from users by time, but there is no time column (map one with --events-columns time=Name)`);
+  }
+  const byUser = col.session === undefined;
+  const gap = opts.gapMs ?? 30 * 60 * 1000;
+  const text = (i: number | undefined) => (i === undefined ? `''` : `trim(coalesce(c${i}, ''))`);
+
+  // The catalog: product id → index (new ids, for the evaluation, in order of first appearance).
+  await c.run('CREATE TABLE catalog (id VARCHAR PRIMARY KEY, idx INTEGER)');
+  const appender = await c.createAppender('catalog');
+  for (const [id, idx] of opts.index) {
+    appender.appendVarchar(id);
+    appender.appendInteger(idx);
+    appender.endRow();
+  }
+  appender.closeSync();
+  const keyText = text(byUser ? col.user : col.session);
+  const timeText = col.time === undefined ? `''` : text(col.time);
+  const kindText = col.kind === undefined ? `''` : text(col.kind);
+  if (opts.addUnknown) {
+    const fresh = await step(c, 'new products', `SELECT ${text(col.item)} AS id FROM ${src.from} WHERE id <> '' AND id NOT IN (SELECT id FROM catalog) GROUP BY id ORDER BY min(rec)`);
+    const index = opts.index as Map<string, number>;
+    const add = await c.createAppender('catalog');
+    for (const { id } of fresh) {
+      index.set(String(id), index.size);
+      add.appendVarchar(String(id));
+      add.appendInteger(index.size - 1);
+      add.endRow();
+    }
+    add.closeSync();
+  }
+  // One pass over the log: each record's product index, time (ms), kind (0 view, 1 cart,
+  // 2 purchase) and first problem, in the order the JS reader checks them (1 product, 2 time,
+  // 3 kind, 4 key); a skipped record keeps its text for the report.
+  await step(c, 'read', `CREATE TABLE ev AS
+    WITH parsed AS (SELECT rec, ${keyText} AS key, ${text(col.item)} AS id, ${col.time === undefined ? 'rec::DOUBLE' : timeFromText(timeText)} AS time,
+      ${col.kind === undefined ? '0' : kindFromText(kindText)} AS kind, ${timeText} AS time_text, ${kindText} AS kind_text FROM ${src.from})
+    SELECT rec, key, idx, time, kind::UTINYINT AS kind, problem::UTINYINT AS problem,
+      CASE WHEN problem IS NOT NULL THEN id END AS id, CASE WHEN problem IS NOT NULL THEN time_text END AS time_text, CASE WHEN problem IS NOT NULL THEN kind_text END AS kind_text
+    FROM (SELECT *, CASE WHEN catalog.idx IS NULL THEN 1 WHEN time IS NULL THEN 2 WHEN kind IS NULL THEN 3 WHEN key = '' THEN 4 END AS problem
+      FROM parsed LEFT JOIN catalog USING (id))`).catch((e: Error) => {
+    throw new UserError(`${path}: cannot be read (${e.message.split('\n')[0]})`);
+  });
+  await report(c, path, src, format, opts.problems);
+
+  // Sessions: a user's events split at pauses longer than the gap (or one per session id); the
+  // views in order, a view repeating the one before it dropped; the distinct purchases.
+  const order = 'ORDER BY time, rec';
+  await step(c, 'sessions', `CREATE TABLE sessions AS
+    WITH split AS (
+      SELECT key, idx, time, kind, rec, ${byUser ? `CASE WHEN time - lag(time) OVER (PARTITION BY key ${order}) > ${gap} THEN 1 ELSE 0 END` : '0'} AS brk
+      FROM ev WHERE problem IS NULL),
+    numbered AS (SELECT key, idx, time, kind, rec, ${byUser ? `sum(brk) OVER (PARTITION BY key ${order} ROWS UNBOUNDED PRECEDING)` : '0'} AS sn FROM split),
+    grouped AS (SELECT key, sn, min(time) AS start, coalesce(list(idx ${order}) FILTER (WHERE kind = 0), []) AS viewed,
+      coalesce(list_sort(list_distinct(list(idx) FILTER (WHERE kind = 2))), []) AS bought
+      FROM numbered GROUP BY key, sn)
+    SELECT key, sn, start, list_filter(viewed, (x, i) -> i = 1 OR viewed[i - 1] <> x) AS views, bought FROM grouped`);
+  const totals = (await step(c, 'totals', `SELECT (SELECT count(*) FROM ev) AS records, ${format === 'csv' ? '(SELECT count(DISTINCT line) FROM reject_errors)' : '0'} AS rejected,
+    coalesce((SELECT sum(len(views)) FROM sessions), 0) AS views`))[0]!;
+  // Every basket; the sessions of the latest `maxViews` views.
+  const recent = opts.maxViews === undefined ? 'true' : `sum(len(views)) OVER (ORDER BY start DESC, key DESC, sn DESC ROWS UNBOUNDED PRECEDING) <= ${Math.floor(opts.maxViews)}`;
+  const sessions = new ListSet();
+  const baskets = new ListSet();
+  const starts: number[] = [];
+  const result = await c.stream(`SELECT start, views, bought, ${recent} AS recent FROM sessions ORDER BY start, key, sn`);
+  const t = performance.now();
+  for await (const chunk of result.yieldRowsJs()) {
+    for (const [start, views, bought, isRecent] of chunk as [number, number[], number[], boolean][]) {
+      if (views.length && isRecent) {
+        sessions.add(views);
+        starts.push(start);
+      }
+      if (bought.length > 1) baskets.add(bought);
+    }
+  }
+  if (process.env.VITRINE_SQL_TIMES) process.stderr.write(`duckdb fetch: ${((performance.now() - t) / 1000).toFixed(2)} s\n`);
+  return {
+    sessions: sessions.finish(), baskets: baskets.finish(), starts: Float64Array.from(starts),
+    rows: Number(totals.records) + Number(totals.rejected), views: Number(totals.views),
+  };
+}
+
+/** The skipped records, per kind: their count and first few examples with their lines, kinds in order of their first. */
+async function report(c: DuckConnection, path: string, src: { delimiter?: string; width: number }, format: Format, problems: Problems): Promise<void> {
+  const listed: { kind: string; line: number; place: Place; reason: string }[] = [];
+  const counts = new Map<string, number>();
+  if (format === 'csv') {
+    const [{ n }] = (await rows(c, `SELECT count(DISTINCT line) AS n FROM reject_errors`)) as [{ n: bigint }];
+    counts.set(MALFORMED, Number(n));
+    const rejected = await rows(c, `SELECT line, first(error_type ORDER BY column_idx) AS type, first(error_message ORDER BY column_idx) AS message
+      FROM reject_errors GROUP BY line ORDER BY line LIMIT 5`);
+    for (const r of rejected) {
+      const found = /Found: (\d+)/.exec(String(r.message));
+      const reason = /COLUMNS/.test(String(r.type)) && found ? `has ${found[1]} fields, the header has ${src.width}` : String(r.message).split('\n')[0]!;
+      listed.push({ kind: MALFORMED, line: Number(r.line), place: { file: path, line: Number(r.line) }, reason });
+    }
+  }
+  for (const { problem, n } of await rows(c, `SELECT problem, count(*) AS n FROM ev WHERE problem IS NOT NULL GROUP BY problem`)) {
+    counts.set(eventProblem(PROBLEMS[Number(problem)]!, { id: '', time: '', kind: '' }).kind, Number(n));
+  }
+  const examples = await rows(c, `SELECT problem, rec, id, time_text, kind_text FROM ev WHERE problem IS NOT NULL QUALIFY row_number() OVER (PARTITION BY problem ORDER BY rec) <= 5`);
+  const lines = src.delimiter === undefined ? new Map<number, number>() : await linesOf(path, src.delimiter, src.width, examples.map((e) => Number(e.rec)));
+  for (const e of examples) {
+    const rec = Number(e.rec);
+    const p = eventProblem(PROBLEMS[Number(e.problem)]!, { id: String(e.id), time: String(e.time_text), kind: String(e.kind_text) });
+    // A JSON line's record is its line (blank lines aside); a Parquet file has rows, not lines.
+    const line = format === 'json' ? rec : lines.get(rec) ?? rec;
+    listed.push(format === 'parquet' ? { kind: p.kind, line, place: { file: path }, reason: `row ${rec}: ${p.reason}` } : { kind: p.kind, line, place: { file: path, line }, reason: p.reason });
+  }
+  listed.sort((a, b) => a.line - b.line);
+  for (const l of listed) problems.skip(l.kind, l.place, l.reason);
+  for (const [kind, n] of counts) problems.skipUnlisted(kind, n - listed.filter((l) => l.kind === kind).length);
+}
+
+const MALFORMED = 'malformed event rows';
