@@ -5,13 +5,14 @@
  * Prints a table, writes test/bench/RESULTS.md and, with --json FILE, the figures as JSON.
  * Benchmarks never fail on a number.
  *
- *   npm run bench [-- --quick] [--runs N] [--json FILE] [--out DIR] [--only ttfr,knn,models,next,memory,builder,update]
+ *   npm run bench [-- --quick] [--runs N] [--json FILE] [--out DIR] [--only ttfr,knn,models,next,memory,builder,update,events]
  *
  * 1. time to first row (cold and warm cache; on localhost and on a throttled "slow 4G" link) vs the
  *    bare fetch of the bytes it needs; 2. similar-items search at 10k/100k/1M vs a float32 scan;
  * 3. model inference per TF.js backend in a worker, and the backend Vitrine picks vs the fastest;
  * 3b. the next row's query in a worker (session-kNN, rules, the GRU where chosen) and its bytes; 4. payload; 5. long tasks during load and a row refresh; 6. page and worker memory, demo and a
- * 100k bundle; 7. builder images/second per Node backend.
+ * 100k bundle; 7. builder images/second per Node backend; 8. `--update` at 100k products; 9. the
+ * builder's event aggregation: DuckDB vs the streaming JS reader side by side, and DuckDB on 100M events.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -184,6 +185,7 @@ async function main() {
   }
   if (doing('builder')) builder();
   if (doing('update')) await update(json);
+  if (doing('events')) await events(json);
 
   const result = { ...json, figures, runs, quick, date: new Date().toISOString() };
   if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 1) + '\n');
@@ -560,6 +562,40 @@ async function update(json: Record<string, Record<string, number | null>>) {
       what: `vitrine bundle --update on a synthetic ${n.toLocaleString('en')}-product bundle: ${report.changed} products changed, ${report.gone} gone, every file re-verified and rewritten`,
       value: report.seconds, unit: 's', target: '≤ 30', met: report.seconds <= 30,
     });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * 9. The builder's events step (`readEvents`) on the seeded synthetic log of test/bench/events-gen.ts
+ * (100,000 products), each run in its own process so its peak memory is its own: DuckDB and the
+ * streaming JS reader side by side on the same 10M events, then DuckDB on 100M (10M with --quick).
+ */
+async function events(json: Record<string, Record<string, number | null>>) {
+  const { writeEventLog } = await import('../test/bench/events-gen.js');
+  const tmp = mkdtempSync(join(tmpdir(), 'vitrine-events-'));
+  interface Run { engine: string; rows: number; sessions: number; views: number; baskets: number; seconds: number; eventsPerSecond: number; peakRss: number }
+  const run = (engine: string, file: string): Run => {
+    const text = execFileSync(process.execPath, ['--import', 'tsx', 'test/bench/aggregate-events.mts', '--engine', engine, '--events', file, '--products', '100000'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+    return JSON.parse(text.trim().split('\n').pop()!) as Run;
+  };
+  const gb = (b: number) => b / 2 ** 30;
+  try {
+    const small = join(tmp, 'events-10m.csv');
+    await writeEventLog(small, { events: 10_000_000, products: 100_000 });
+    const js = run('js', small);
+    const duck = run('duckdb', small);
+    fig({ key: 'events_10m_duckdb', what: `builder events step, 10M synthetic events (${duck.sessions.toLocaleString('en')} sessions kept, ${duck.baskets.toLocaleString('en')} baskets): DuckDB vs the streaming JS reader, events/s`, value: duck.eventsPerSecond, unit: 'events/s', baseline: { what: 'JS reader', value: js.eventsPerSecond }, ratio: duck.eventsPerSecond / js.eventsPerSecond });
+    fig({ key: 'events_10m_rss', what: 'peak memory of the same two runs (process maximum resident set)', value: gb(duck.peakRss), unit: 'GB', baseline: { what: 'JS reader', value: gb(js.peakRss) }, ratio: duck.peakRss / js.peakRss });
+    rmSync(small);
+    const n = quick ? 10_000_000 : 100_000_000;
+    const bigFile = join(tmp, 'events-big.csv');
+    await writeEventLog(bigFile, { events: n, products: 100_000 });
+    const big = run('duckdb', bigFile);
+    json.builder = { ...(json.builder ?? {}), [`peak_rss_${n / 1e6}m_events`]: big.peakRss, [`events_per_s_${n / 1e6}m`]: big.eventsPerSecond };
+    fig({ key: `events_${n / 1e6}m_duckdb`, what: `builder events step on DuckDB, ${n.toLocaleString('en')} synthetic events (${(statSync(bigFile).size / 2 ** 30).toFixed(1)} GB CSV) → ${big.views.toLocaleString('en')} views in ${big.seconds.toFixed(0)} s; the latest ${big.sessions.toLocaleString('en')} sessions kept for the models`, value: big.eventsPerSecond, unit: 'events/s' });
+    fig({ key: `events_${n / 1e6}m_rss`, what: `peak memory of that run (DuckDB's memory limit 2 GB; the rest spills to disk)`, value: gb(big.peakRss), unit: 'GB', target: '≤ 4', met: gb(big.peakRss) <= 4 });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
