@@ -23,11 +23,14 @@ import { applyRows, trainProjectionHead } from './train-head.js';
 import { lintCategories, lintCsv } from './lint.js';
 import { trainPairModel, type TrainedPair } from './train-pair.js';
 import { titleBuckets } from '../recommend/text.js';
-import { buildIvf, tuneNprobe } from '../recommend/ivf.js';
+import { buildIvf, tuneNprobe, type IvfIndex } from '../recommend/ivf.js';
+import { pageLists, writePaged } from './paged-step.js';
 import { encodeIvf } from '../bundle/ivf-file.js';
 
 /** Catalogs up to this size are searched by a full int8 scan (≈ 5 ms at 1M in a worker, 0.5 ms at 100k). */
 export const INDEX_ABOVE = 200_000;
+/** Catalogs above this many products get a paged bundle: a product page fetches its rows, not the catalog. */
+export const PAGE_ABOVE = 200_000;
 
 
 export interface BundleOptions extends ImageOptions {
@@ -52,6 +55,8 @@ export interface BundleOptions extends ImageOptions {
   skipInvalid?: string;
   /** Catalogs larger than this get a search index (recommend/ivf.ts) instead of a scan (default 200,000). */
   indexAbove?: number;
+  /** Catalogs with more products are paged (bundle/pages.ts); default `PAGE_ABOVE`, 0 pages any. */
+  pageAbove?: number;
   minSupport?: number;
   /** Length of each stored goes-with list (default 20). */
   k?: number;
@@ -196,12 +201,13 @@ export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
   }
   const measured = measureEmbeddings(embeddings, dims, categories.length >= 2 ? labels : undefined);
   log(`embeddings: int8 recall@10 vs float32 ${measured.recall.toFixed(3)}${measured.precision !== undefined ? `; same-category precision@10 ${measured.precision.toFixed(3)}` : ''}`);
-  let index: { file: Uint8Array; report: NonNullable<BuildReport['index']> } | undefined;
+  let index: { file: Uint8Array; ivf: IvfIndex; report: NonNullable<BuildReport['index']> } | undefined;
+  const rows = { ...measured.quantized, scales: unitScales(measured.quantized.codes, dims) };
   if (big) {
-    const rows = { ...measured.quantized, scales: unitScales(measured.quantized.codes, dims) };
     const tuned = tuneNprobe(big.index, rows, { seed });
-    const file = encodeIvf({ ...big.index, nprobe: tuned.nprobe });
-    index = { file, report: { nlist: big.index.nlist, nprobe: tuned.nprobe, recall: tuned.recall, bytesPerItem: file.length / items.length } };
+    const ivf = { ...big.index, nprobe: tuned.nprobe };
+    const file = encodeIvf(ivf);
+    index = { file, ivf, report: { nlist: big.index.nlist, nprobe: tuned.nprobe, recall: tuned.recall, bytesPerItem: file.length / items.length } };
     log(`search index: ${big.index.nlist} cells, ${big.index.rowBytes} B of 4-bit codes a product (${index.report.bytesPerItem.toFixed(1)} B with its share of the cells); a query scans ${tuned.nprobe} cells, recall@10 ${tuned.recall.toFixed(3)} against a full int8 scan on ${Math.min(200, items.length)} of the catalog's products`);
     lap('index');
   }
@@ -292,10 +298,16 @@ export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
       backboneRef = { model: w.add('image-model/model.json', model.files.json), weights: w.add('image-model/weights.bin', model.files.weights), format: model.format };
     }
     const createdAt = opts.createdAt ?? (process.env.SOURCE_DATE_EPOCH ? new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000).toISOString() : undefined);
+    // A catalog too large to download: rows precomputed per product into page files (paged-step.ts).
+    const paged = items.length > (opts.pageAbove ?? PAGE_ABOVE)
+      ? writePaged(w, bundleItems, pageLists(rows, index?.ivf, goesWith.lists, nextView && { sessions: nextView.sessions, method: nextView.choice.config }), nextView?.choice.config.rules?.depth ?? 3)
+      : undefined;
+    if (paged) log(`paged: ${paged.pages} page files, ${paged.meta} meta files of ${paged.metaSize} products; a product page fetches its own page and the meta files of the products its rows show`);
     const manifest: Manifest = w.finish({
       name: opts.name ?? basename(out),
       ...(createdAt ? { createdAt } : {}),
-      items: { count: bundleItems.length, file: w.add('items.json', JSON.stringify(bundleItems)) },
+      items: { count: bundleItems.length, ...(paged ? {} : { file: w.add('items.json', JSON.stringify(bundleItems)) }) },
+      ...(paged ? { paged } : {}),
       ...(Object.keys(thumbs.listed()).length ? { assets: w.add('assets.json', JSON.stringify(thumbs.listed())) } : {}),
       similar: {
         dims, metric: 'cosine',
@@ -310,15 +322,16 @@ export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
         ...(model.spec.range[0] !== 0 || model.spec.range[1] !== 1 ? { inputRange: [model.spec.range[0], model.spec.range[1]] } : {}),
       },
       complementary: {
-        file: w.add('complementary.json', encodeLists(goesWith.lists)), method: goesWith.choice.config,
+        ...(paged ? {} : { file: w.add('complementary.json', encodeLists(goesWith.lists)) }), method: goesWith.choice.config,
         ...(pair ? { pairModel: await saveTensors('pair-model', pair) } : {}),
         ...validationOf(goesWith.choice),
       },
       ...(nextView
         ? {
             nextView: {
-              sessions: w.add('next-view/sessions.bin', nextView.sessions), method: nextView.choice.config,
-              ...(nextView.model ? { model: await saveTensors('next-view', nextView.model) } : {}),
+              ...(paged
+                ? { method: { ...nextView.choice.config, model: undefined } }
+                : { sessions: w.add('next-view/sessions.bin', nextView.sessions), method: nextView.choice.config, ...(nextView.model ? { model: await saveTensors('next-view', nextView.model) } : {}) }),
               ...validationOf(nextView.choice),
             },
           }

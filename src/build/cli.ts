@@ -60,6 +60,9 @@ Models:
   --dims N                embedding dimensions (default 64)
   --index-above N         catalogs with more products get a search index (4-bit codes in
                           cells, products listed in cell order) instead of a scan (default 200000)
+  --page-above N          catalogs with more products get a paged bundle: every product's rows
+                          precomputed into small page files, so a product page fetches kilobytes,
+                          not the catalog (default 200000; 0 pages any catalog)
   --min-support N         goes with: pairs seen together fewer times are ignored
   --epochs N              next view: GRU epochs at most (default 20; early stopping on
                           held-back sessions usually ends sooner)
@@ -97,7 +100,7 @@ const OPTIONS = {
   'thumbnail-size': { type: 'string' }, 'thumbnail-format': { type: 'string' }, 'image-model': { type: 'string' },
   'image-model-layer': { type: 'string' }, 'image-model-range': { type: 'string' }, 'image-size': { type: 'string' },
   'link-image-model': { type: 'boolean' }, dims: { type: 'string' }, 'min-support': { type: 'string' },
-  epochs: { type: 'string' }, 'index-above': { type: 'string' }, seed: { type: 'string' }, lint: { type: 'string' }, cache: { type: 'string' }, 'no-progress': { type: 'boolean' },
+  epochs: { type: 'string' }, 'index-above': { type: 'string' }, 'page-above': { type: 'string' }, seed: { type: 'string' }, lint: { type: 'string' }, cache: { type: 'string' }, 'no-progress': { type: 'boolean' },
   debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' }, update: { type: 'boolean' },
 } as const;
 
@@ -171,6 +174,7 @@ export function parseBundleArgs(argv: string[]): BundleOptions & { help?: boolea
     linkImageModel: values['link-image-model'] as boolean | undefined,
     dims: int('dims', s('dims'), 2, 1024),
     indexAbove: int('index-above', s('index-above'), 0, 1e9),
+    pageAbove: int('page-above', s('page-above'), 0, 1e9),
     minSupport: int('min-support', s('min-support'), 1, 1_000_000),
     epochs: int('epochs', s('epochs'), 1, 1000),
     seed: int('seed', s('seed'), 0, 2 ** 31 - 1),

@@ -50,7 +50,6 @@ const PROBLEMS = ['', 'product', 'time', 'kind', 'key'];
 /** Runs one statement; with VITRINE_SQL_TIMES set, prints how long it took (profiling the builder). */
 async function step(c: DuckConnection, name: string, sql: string): Promise<Record<string, unknown>[]> {
   const t = performance.now();
-  if (process.env.VITRINE_SQL_TIMES === "sql") process.stderr.write(sql + "\n");
   const out = await rows(c, sql);
   if (process.env.VITRINE_SQL_TIMES) process.stderr.write(`duckdb ${name}: ${((performance.now() - t) / 1000).toFixed(2)} s\n`);
   return out;
@@ -110,18 +109,46 @@ async function linesOf(path: string, delimiter: string, width: number, recs: num
 export async function readSessionsDuckDb(path: string, opts: SessionOptions & EngineLimits & { maxViews?: number }): Promise<SessionData> {
   const { DuckDBInstance } = await import('@duckdb/node-api');
   const temp = await mkdtemp(join(tmpdir(), 'vitrine-duckdb-'));
-  const db = await DuckDBInstance.create(':memory:', {
-    threads: String(opts.threads ?? 2), memory_limit: opts.memory ?? '2GB', temp_directory: temp,
-    preserve_insertion_order: 'false',
-  });
-  const c = await db.connect();
+  let db: import('@duckdb/node-api').DuckDBInstance | undefined;
+  let c: DuckConnection | undefined;
   try {
+    db = await DuckDBInstance.create(':memory:', {
+      threads: String(opts.threads ?? 2), memory_limit: opts.memory ?? '2GB', temp_directory: temp,
+      preserve_insertion_order: 'false',
+    });
+    c = await db.connect();
     return await aggregate(c, path, opts);
   } finally {
-    c.closeSync();
-    db.closeSync();
+    c?.closeSync();
+    db?.closeSync();
     await rm(temp, { recursive: true, force: true });
   }
+}
+
+/**
+ * The catalog as a table: product id → index. With `fresh` (the evaluation's logs, read without a
+ * catalog), the ids it selects get the next indices, in its order, in `opts.index` too.
+ */
+async function loadCatalog(c: DuckConnection, opts: SessionOptions, fresh?: string): Promise<void> {
+  await c.run('CREATE TABLE catalog (id VARCHAR PRIMARY KEY, idx INTEGER)');
+  const append = async (entries: Iterable<[string, number]>) => {
+    const appender = await c.createAppender('catalog');
+    for (const [id, idx] of entries) {
+      appender.appendVarchar(id);
+      appender.appendInteger(idx);
+      appender.endRow();
+    }
+    appender.closeSync();
+  };
+  await append(opts.index);
+  if (!fresh) return;
+  const index = opts.index as Map<string, number>;
+  const added: [string, number][] = [];
+  for (const { id } of await step(c, 'new products', fresh)) {
+    added.push([String(id), index.size]);
+    index.set(String(id), index.size);
+  }
+  await append(added);
 }
 
 async function aggregate(c: DuckConnection, path: string, opts: SessionOptions & { maxViews?: number }): Promise<SessionData> {
@@ -138,79 +165,80 @@ async function aggregate(c: DuckConnection, path: string, opts: SessionOptions &
   const gap = opts.gapMs ?? 30 * 60 * 1000;
   const text = (i: number | undefined) => (i === undefined ? `''` : `trim(coalesce(c${i}, ''))`);
 
-  // The catalog: product id → index (new ids, for the evaluation, in order of first appearance).
-  await c.run('CREATE TABLE catalog (id VARCHAR PRIMARY KEY, idx INTEGER)');
-  const appender = await c.createAppender('catalog');
-  for (const [id, idx] of opts.index) {
-    appender.appendVarchar(id);
-    appender.appendInteger(idx);
-    appender.endRow();
-  }
-  appender.closeSync();
+  await loadCatalog(c, opts, opts.addUnknown ? `SELECT ${text(col.item)} AS id FROM ${src.from} WHERE id <> '' AND id NOT IN (SELECT id FROM catalog) GROUP BY id ORDER BY min(rec)` : undefined);
   const keyText = text(byUser ? col.user : col.session);
   const timeText = col.time === undefined ? `''` : text(col.time);
   const kindText = col.kind === undefined ? `''` : text(col.kind);
-  if (opts.addUnknown) {
-    const fresh = await step(c, 'new products', `SELECT ${text(col.item)} AS id FROM ${src.from} WHERE id <> '' AND id NOT IN (SELECT id FROM catalog) GROUP BY id ORDER BY min(rec)`);
-    const index = opts.index as Map<string, number>;
-    const add = await c.createAppender('catalog');
-    for (const { id } of fresh) {
-      index.set(String(id), index.size);
-      add.appendVarchar(String(id));
-      add.appendInteger(index.size - 1);
-      add.endRow();
-    }
-    add.closeSync();
-  }
   // One pass over the log: each record's product index, time (ms), kind (0 view, 1 cart,
   // 2 purchase) and first problem, in the order the JS reader checks them (1 product, 2 time,
   // 3 kind, 4 key); a skipped record keeps its text for the report.
   await step(c, 'read', `CREATE TABLE ev AS
-    WITH parsed AS (SELECT rec, ${keyText} AS key, ${text(col.item)} AS id, ${col.time === undefined ? 'rec::DOUBLE' : timeFromText(timeText)} AS time,
-      ${col.kind === undefined ? '0' : kindFromText(kindText)} AS kind, ${timeText} AS time_text, ${kindText} AS kind_text FROM ${src.from})
+    WITH raw AS (SELECT rec, ${keyText} AS key, ${text(col.item)} AS id, ${timeText} AS tt, ${kindText} AS kt FROM ${src.from}),
+    parsed AS (SELECT rec, key, id, ${col.time === undefined ? 'rec::DOUBLE' : timeFromText('tt')} AS time, ${col.kind === undefined ? '0' : kindFromText('kt')} AS kind, tt, kt FROM raw)
     SELECT rec, key, idx, time, kind::UTINYINT AS kind, problem::UTINYINT AS problem,
-      CASE WHEN problem IS NOT NULL THEN id END AS id, CASE WHEN problem IS NOT NULL THEN time_text END AS time_text, CASE WHEN problem IS NOT NULL THEN kind_text END AS kind_text
+      CASE WHEN problem IS NOT NULL THEN id END AS id, CASE WHEN problem IS NOT NULL THEN tt END AS time_text, CASE WHEN problem IS NOT NULL THEN kt END AS kind_text
     FROM (SELECT *, CASE WHEN catalog.idx IS NULL THEN 1 WHEN time IS NULL THEN 2 WHEN kind IS NULL THEN 3 WHEN key = '' THEN 4 END AS problem
       FROM parsed LEFT JOIN catalog USING (id))`).catch((e: Error) => {
     throw new UserError(`${path}: cannot be read (${e.message.split('\n')[0]})`);
   });
   await report(c, path, src, format, opts.problems);
 
-  // Sessions: a user's events split at pauses longer than the gap (or one per session id); the
-  // views in order, a view repeating the one before it dropped; the distinct purchases.
+  const totals = (await step(c, 'totals', `SELECT (SELECT count(*) FROM ev) AS records, ${format === 'csv' ? '(SELECT count(DISTINCT line) FROM reject_errors)' : '0'} AS rejected`))[0]!;
+  const { sessions, baskets, starts, views } = await sessionsOf(c, byUser, gap, opts.maxViews);
+  return { sessions, baskets, starts, views, rows: Number(totals.records) + Number(totals.rejected) };
+}
+
+/**
+ * Sessions from the `ev` table: a user's events split at pauses longer than `gap` (or one per
+ * session id); the views in order, a view repeating the one before it dropped; the distinct
+ * purchases. Only fixed-size aggregates and sorts, which DuckDB spills to disk: lists are put
+ * together here, from rows, for the latest sessions holding `maxViews` views and for the baskets.
+ */
+async function sessionsOf(c: DuckConnection, byUser: boolean, gap: number, maxViews = Number.MAX_SAFE_INTEGER) {
   const order = 'ORDER BY time, rec';
-  await step(c, 'sessions', `CREATE TABLE sessions AS
+  await step(c, 'sessions', `CREATE TABLE numbered AS
     WITH split AS (
       SELECT key, idx, time, kind, rec, ${byUser ? `CASE WHEN time - lag(time) OVER (PARTITION BY key ${order}) > ${gap} THEN 1 ELSE 0 END` : '0'} AS brk
-      FROM ev WHERE problem IS NULL),
-    numbered AS (SELECT key, idx, time, kind, rec, ${byUser ? `sum(brk) OVER (PARTITION BY key ${order} ROWS UNBOUNDED PRECEDING)` : '0'} AS sn FROM split),
-    grouped AS (SELECT key, sn, min(time) AS start, coalesce(list(idx ${order}) FILTER (WHERE kind = 0), []) AS viewed,
-      coalesce(list_sort(list_distinct(list(idx) FILTER (WHERE kind = 2))), []) AS bought
-      FROM numbered GROUP BY key, sn)
-    SELECT key, sn, start, list_filter(viewed, (x, i) -> i = 1 OR viewed[i - 1] <> x) AS views, bought FROM grouped`);
-  const totals = (await step(c, 'totals', `SELECT (SELECT count(*) FROM ev) AS records, ${format === 'csv' ? '(SELECT count(DISTINCT line) FROM reject_errors)' : '0'} AS rejected,
-    coalesce((SELECT sum(len(views)) FROM sessions), 0) AS views`))[0]!;
-  // Every basket; the sessions of the latest `maxViews` views.
-  const recent = opts.maxViews === undefined ? 'true' : `sum(len(views)) OVER (ORDER BY start DESC, key DESC, sn DESC ROWS UNBOUNDED PRECEDING) <= ${Math.floor(opts.maxViews)}`;
-  const sessions = new ListSet();
-  const baskets = new ListSet();
-  const starts: number[] = [];
-  const result = await c.stream(`SELECT start, views, bought, ${recent} AS recent FROM sessions ORDER BY start, key, sn`);
-  const t = performance.now();
-  for await (const chunk of result.yieldRowsJs()) {
-    for (const [start, views, bought, isRecent] of chunk as [number, number[], number[], boolean][]) {
-      if (views.length && isRecent) {
-        sessions.add(views);
-        starts.push(start);
+      FROM ev WHERE problem IS NULL)
+    SELECT key, idx, time, kind, rec, ${byUser ? `sum(brk) OVER (PARTITION BY key ${order} ROWS UNBOUNDED PRECEDING)` : '0'} AS sn FROM split`);
+  await c.run('DROP TABLE ev'); // its disk, for what follows
+  await step(c, 'views', `CREATE TABLE views AS SELECT key, sn, idx, time, rec
+    FROM (SELECT *, lag(idx) OVER (PARTITION BY key, sn ${order}) AS prev FROM numbered WHERE kind = 0) WHERE prev IS NULL OR prev <> idx`);
+  // Each session's start (its first event of any kind), views, and place in time order.
+  await step(c, 'starts', `CREATE TABLE sessions AS
+    SELECT key, sn, start, coalesce(n, 0) AS n, row_number() OVER (ORDER BY start, key, sn) AS ord
+    FROM (SELECT key, sn, min(time) AS start FROM numbered GROUP BY key, sn) LEFT JOIN (SELECT key, sn, count(*) AS n FROM views GROUP BY key, sn) USING (key, sn)`);
+  const [{ views }] = (await step(c, 'count', 'SELECT coalesce(sum(n), 0) AS views FROM sessions')) as [{ views: bigint }];
+  const lists = async (name: string, sql: string, keep: (list: number[]) => boolean) => {
+    const t = performance.now();
+    const out = new ListSet();
+    const starts: number[] = [];
+    let ord = -1n;
+    let list: number[] = [];
+    let start = 0;
+    const flush = () => {
+      if (keep(list)) (out.add(list), starts.push(start));
+    };
+    for await (const chunk of (await c.stream(sql)).yieldRows()) {
+      for (const [o, s, idx] of chunk as [bigint, number, number][]) {
+        if (o !== ord) {
+          flush();
+          (ord = o), (start = s), (list = []);
+        }
+        list.push(idx);
       }
-      if (bought.length > 1) baskets.add(bought);
     }
-  }
-  if (process.env.VITRINE_SQL_TIMES) process.stderr.write(`duckdb fetch: ${((performance.now() - t) / 1000).toFixed(2)} s\n`);
-  return {
-    sessions: sessions.finish(), baskets: baskets.finish(), starts: Float64Array.from(starts),
-    rows: Number(totals.records) + Number(totals.rejected), views: Number(totals.views),
+    flush();
+    if (process.env.VITRINE_SQL_TIMES) process.stderr.write(`duckdb ${name}: ${((performance.now() - t) / 1000).toFixed(2)} s\n`);
+    return { lists: out.finish(), starts };
   };
+  // The latest sessions whose views add up to at most maxViews; every basket of two or more products.
+  const recent = await lists('fetch sessions', `SELECT ord, start, idx FROM views JOIN (
+      SELECT key, sn, ord, start FROM sessions WHERE n > 0 QUALIFY sum(n) OVER (ORDER BY ord DESC ROWS UNBOUNDED PRECEDING) <= ${Math.floor(maxViews)}
+    ) USING (key, sn) ORDER BY ord, time, rec`, (l) => l.length > 0);
+  const baskets = await lists('fetch baskets', `SELECT ord, start, idx FROM (SELECT DISTINCT key, sn, idx FROM numbered WHERE kind = 2) JOIN sessions USING (key, sn)
+    ORDER BY ord, idx`, (l) => l.length > 1);
+  return { sessions: recent.lists, baskets: baskets.lists, starts: Float64Array.from(recent.starts), views: Number(views) };
 }
 
 /** The skipped records, per kind: their count and first few examples with their lines, kinds in order of their first. */

@@ -56,7 +56,9 @@ export async function updateBundle(opts: UpdateOptions): Promise<UpdateReport> {
   const { manifest, files } = await readBundleFiles(dir);
   const json = (path: string): unknown => JSON.parse(new TextDecoder().decode(files.get(path)!));
   const count = manifest.items.count;
-  const items = validateItems(json(manifest.items.file), count, manifest.items.file);
+  if (manifest.paged || !manifest.items.file) throw new UserError(`${opts.out}: a paged bundle (a catalog over --page-above products) is rebuilt, not updated in place`);
+  const itemsFile = manifest.items.file;
+  const items = validateItems(json(itemsFile), count, itemsFile);
   const catalog = await readCatalogFor(opts, log);
   log(`update: ${count} products in ${opts.out}, ${catalog.length} in ${opts.catalog}`);
 
@@ -114,7 +116,7 @@ export async function updateBundle(opts: UpdateOptions): Promise<UpdateReport> {
     if (path) newAssets.push([path, thumb!]);
     updated.push(bundleItem(row, path ?? row.image));
   });
-  out.set(manifest.items.file, new TextEncoder().encode(JSON.stringify(updated)));
+  out.set(itemsFile, new TextEncoder().encode(JSON.stringify(updated)));
   if (manifest.similar && added.length) {
     const d = manifest.similar.dims;
     const codes = new Uint8Array(total * d);
@@ -125,8 +127,9 @@ export async function updateBundle(opts: UpdateOptions): Promise<UpdateReport> {
     out.set(manifest.similar.codes, codes);
   }
   const c = manifest.complementary;
-  if (c && added.length) {
-    const lists = validateTopK(json(c.file), count, c.file);
+  if (c?.file && added.length) {
+    const file = c.file;
+    const lists = validateTopK(json(file), count, file);
     let pairLists = added.map(() => [] as [number, number][]);
     if (c.pairModel) {
       const { lists: more, bytes } = extendPairModel(c.pairModel, files, updated, added, count, c.method.k);
@@ -134,9 +137,9 @@ export async function updateBundle(opts: UpdateOptions): Promise<UpdateReport> {
       out.set(c.pairModel.weights, bytes.data);
       out.set(c.pairModel.model, new TextEncoder().encode(JSON.stringify(bytes.header)));
     }
-    out.set(c.file, new TextEncoder().encode(encodeLists([...lists, ...pairLists])));
+    out.set(file, new TextEncoder().encode(encodeLists([...lists, ...pairLists])));
   }
-  if (manifest.nextView && added.length) {
+  if (manifest.nextView?.sessions && added.length) {
     const path = manifest.nextView.sessions;
     out.set(path, encodeSessions(decodeSessions(files.get(path)!, count, path), total));
   }

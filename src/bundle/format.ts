@@ -1,6 +1,7 @@
 import { checkNextViewConfig, type NextViewConfig } from '../recommend/next-view-config.js';
 import type { TopKLists } from '../recommend/cooccurrence.js';
 import { isBundlePath } from './paths.js';
+import { sumsFiles, type PagedSection } from './pages.js';
 
 /**
  * The model bundle's format: a `manifest.json` that lists every file with its byte length and
@@ -45,7 +46,13 @@ export interface Manifest {
   createdAt?: string;
   /** Every file of the bundle, by path relative to the manifest. */
   files: Record<string, FileEntry>;
-  items: { count: number; file: string };
+  /** `file`: every product (absent in a paged bundle, whose products are in its meta files). */
+  items: { count: number; file?: string };
+  /**
+   * A catalog too large to download whole: rows from per-product page records, product data from
+   * meta files, both verified through sums files (bundle/pages.ts). The rows' own files are then absent.
+   */
+  paged?: PagedSection;
   /**
    * Files the page shows but the worker never reads (product thumbnails), listed with their
    * length and sha256 in this JSON file — itself listed in `files` — to keep the manifest small.
@@ -78,8 +85,8 @@ export interface Manifest {
     inputRange?: InputRange;
   };
   complementary?: {
-    /** Per product, its goes-with list (`[index, score]`, best first; see recommend/goes-with.ts). */
-    file: string;
+    /** Per product, its goes-with list (`[index, score]`, best first; see recommend/goes-with.ts); in the page records of a paged bundle. */
+    file?: string;
     /** How the lists were scored, as the builder chose on the store's held-back baskets. */
     method: GoesWithMethod;
     /** The pair model (seed §3) that filled short lists; the worker uses it for products outside the bundle. */
@@ -87,8 +94,8 @@ export interface Manifest {
     validation?: Validation;
   };
   nextView?: {
-    /** The session sample (bundle/session-file.ts) the scorer reads. */
-    sessions: string;
+    /** The session sample (bundle/session-file.ts) the scorer reads; a paged bundle has per-product lists instead. */
+    sessions?: string;
     /** The scorer's components and weights (recommend/next-view-config.ts), as the builder chose. */
     method: NextViewConfig;
     /** The GRU, present exactly when `method.model` blends it in. */
@@ -177,8 +184,17 @@ export function validateManifest(raw: unknown, file = 'manifest.json'): Manifest
   };
   if (!isObj(raw.items)) return fail('items', 'is missing');
   if (!isCount(raw.items.count, 10_000_000)) fail('items.count', 'must be a non-negative integer');
-  listed('items.file', raw.items.file);
   const count = raw.items.count as number;
+  const paged = raw.paged;
+  if (paged !== undefined) {
+    if (!isObj(paged)) return fail('paged', 'is not an object');
+    for (const k of ['pages', 'meta', 'metaSize', 'nextDepth'] as const) if (!isCount(paged[k], 10_000_000) || paged[k] === 0) fail(`paged.${k}`, 'must be a positive integer');
+    if (Math.ceil(count / (paged.metaSize as number)) !== paged.meta) fail('paged.meta', `must be ⌈items.count / metaSize⌉ = ${Math.ceil(count / (paged.metaSize as number))}`);
+    for (const f of sumsFiles(paged as unknown as PagedSection)) listed('paged (its sums files)', f);
+  }
+  // A row's whole-catalog file is required unless the bundle is paged.
+  const own = (field: string, p: unknown) => (p === undefined && paged !== undefined ? undefined : listed(field, p));
+  own('items.file', raw.items.file);
   if (raw.assets !== undefined) listed('assets', raw.assets);
   const model = (field: string, m: unknown, formats: string[] = ['layers', 'graph']) => {
     if (!isObj(m)) return fail(field, 'is not an object');
@@ -218,7 +234,7 @@ export function validateManifest(raw: unknown, file = 'manifest.json'): Manifest
   if (raw.complementary !== undefined) {
     const c = raw.complementary;
     if (!isObj(c)) return fail('complementary', 'is not an object');
-    listed('complementary.file', c.file);
+    own('complementary.file', c.file);
     const m = c.method;
     if (!isObj(m) || !['count', 'conditional', 'cosine'].includes(m.score as string)) fail('complementary.method.score', 'must be count, conditional or cosine');
     if (!isCount((m as Record<string, unknown>).k, 1000) || (m as Record<string, unknown>).k === 0) fail('complementary.method.k', 'must be an integer from 1 to 1000');
@@ -228,7 +244,7 @@ export function validateManifest(raw: unknown, file = 'manifest.json'): Manifest
   if (raw.nextView !== undefined) {
     const n = raw.nextView;
     if (!isObj(n)) return fail('nextView', 'is not an object');
-    listed('nextView.sessions', n.sessions);
+    own('nextView.sessions', n.sessions);
     const why = checkNextViewConfig(n.method);
     if (why) fail('nextView.method', why);
     const blended = isObj(n.method) && n.method.model !== undefined;

@@ -3,6 +3,7 @@ import {
   type BundleItem, type ModelRef, type Manifest, 
 } from './format.js';
 import { once } from './once.js';
+import { MAX_SHARD_BYTES, metaPath, pageOf, pagePath, SUMS_PER_FILE, sumsPath, validateMeta, validatePage, type PagedSection, type PageRecord } from './pages.js';
 import type { IvfIndex } from '../recommend/ivf.js';
 import type { SessionLists } from '../recommend/sessions.js';
 import type { TopKLists } from '../recommend/cooccurrence.js';
@@ -59,6 +60,63 @@ export interface Bundle {
   tensors(ref: ModelRef): Promise<{ header: TensorHeader; weights: ArrayBuffer }>;
   /** Resolves a path from the bundle (an item's image, say) against the manifest URL. */
   resolve(path: string): string;
+  /** A paged bundle's record of a product, with its rows' lists (undefined: not in the catalog). */
+  page(id: string): Promise<PageRecord | undefined>;
+  /** A paged bundle's products by index, from the meta files they are in. */
+  products(indices: readonly number[]): Promise<BundleItem[]>;
+}
+
+
+/** A paged bundle's page and meta files, each verified against its sums file (bundle/pages.ts). */
+function paging(
+  manifest: Manifest,
+  verified: (path: string, entry: { sha256: string }, max: number) => Promise<ArrayBuffer>,
+  file: (path: string) => Promise<ArrayBuffer>,
+  cached: <T>(key: string, load: () => Promise<T>) => Promise<T>,
+): Pick<Bundle, 'page' | 'products'> {
+  const count = manifest.items.count;
+  const paged = (): PagedSection => {
+    if (!manifest.paged) throw new BundleError('manifest.json', 'is not a paged bundle');
+    return manifest.paged;
+  };
+  const shard = async (kind: 'pages' | 'meta', n: number, path: string) => {
+    const chunk = Math.floor(n / SUMS_PER_FILE);
+    const sums = new Uint8Array(await file(sumsPath(kind, chunk)));
+    const total = kind === 'pages' ? paged().pages : paged().meta;
+    if (sums.length !== 32 * Math.min(SUMS_PER_FILE, total - chunk * SUMS_PER_FILE)) throw new BundleError(sumsPath(kind, chunk), `has ${sums.length} bytes, not 32 for each of its files`);
+    const at = (n % SUMS_PER_FILE) * 32;
+    const sha256 = Array.from(sums.subarray(at, at + 32), (b) => b.toString(16).padStart(2, '0')).join('');
+    return parseJson(await verified(path, { sha256 }, MAX_SHARD_BYTES), path);
+  };
+  const checked = <T>(path: string, check: () => T): T => {
+    try {
+      return check();
+    } catch (e) {
+      throw e instanceof BundleError ? e : new BundleError(path, String((e as Error).message).replace(`${path}: `, ''));
+    }
+  };
+  const pageFile = (n: number) =>
+    cached(`page:${n}`, async () => {
+      const raw = await shard('pages', n, pagePath(n));
+      return checked(pagePath(n), () => validatePage(raw, n, paged(), count));
+    });
+  const metaFile = (n: number) =>
+    cached(`meta:${n}`, async () => {
+      const raw = await shard('meta', n, metaPath(n));
+      return checked(metaPath(n), () => validateMeta(raw, n, paged(), count));
+    });
+  return {
+    page: async (id) => {
+      const records = await pageFile(pageOf(id, paged().pages));
+      return Object.hasOwn(records, id) ? records[id] : undefined;
+    },
+    products: async (indices) => {
+      const size = paged().metaSize;
+      const files = await Promise.all([...new Set(indices.map((i) => Math.floor(i / size)))].map(async (n) => [n, await metaFile(n)] as const));
+      const byFile = new Map(files);
+      return indices.map((i) => byFile.get(Math.floor(i / size))![i % size]!);
+    },
+  };
 }
 
 /** A body longer than allowed: for a bundle file, possibly a stale cached copy. */
@@ -150,16 +208,15 @@ export async function openBundle(manifestUrl: string, options: ReaderOptions = {
   const cache = new Map<string, Promise<unknown>>();
   const cached = <T>(key: string, load: () => Promise<T>) => once(cache, key, load);
 
-  const file = (path: string): Promise<ArrayBuffer> =>
+  /** A file checked against its length (when known: at most `max` otherwise) and sha256. */
+  const verified = (path: string, entry: { bytes?: number; sha256: string }, max = entry.bytes ?? 0): Promise<ArrayBuffer> =>
     cached(`file:${path}`, async () => {
-      const entry = manifest.files[path];
-      if (!entry) throw new BundleError(path, 'is not listed in the manifest');
       // Never more than the manifest says: an endless or lying response is cut off at that length.
-      const get = (cache?: RequestCache) => fetchBytes(resolve(path), path, entry.bytes, 'the manifest says', opts, cache);
+      const get = (cache?: RequestCache) => fetchBytes(resolve(path), path, max, entry.bytes === undefined ? 'allowed' : 'the manifest says', opts, cache);
       const check = async (bytes: ArrayBuffer) => {
-        if (bytes.byteLength !== entry.bytes) return `has ${bytes.byteLength} bytes, the manifest says ${entry.bytes}`;
+        if (entry.bytes !== undefined && bytes.byteLength !== entry.bytes) return `has ${bytes.byteLength} bytes, the manifest says ${entry.bytes}`;
         const digest = await sha256Hex(bytes);
-        return digest === entry.sha256 ? '' : `sha256 is ${digest}, the manifest says ${entry.sha256}`;
+        return digest === entry.sha256 ? '' : `sha256 is ${digest}, the ${entry.bytes === undefined ? 'sums file' : 'manifest'} says ${entry.sha256}`;
       };
       // A file the page has just received is taken from the cache as it is: the checksum says whether it is this manifest's.
       let bytes = await get(cachedNow.has(path) ? 'force-cache' : undefined).catch((e) => (e instanceof TooLong ? undefined : Promise.reject(e)));
@@ -169,13 +226,26 @@ export async function openBundle(manifestUrl: string, options: ReaderOptions = {
       if (wrong) throw new BundleError(path, wrong);
       return bytes;
     });
+  const file = (path: string): Promise<ArrayBuffer> => {
+    const entry = manifest.files[path];
+    return entry ? verified(path, entry) : Promise.reject(new BundleError(path, 'is not listed in the manifest'));
+  };
+  const whole = (path: string | undefined, what: string): string => {
+    if (path === undefined) throw new BundleError('manifest.json', `names no ${what} file (a paged bundle's rows read its pages)`);
+    return path;
+  };
   const count = manifest.items.count;
 
   return {
     url: base,
     manifest,
     resolve,
-    items: () => cached('items', async () => validateItems(parseJson(await file(manifest.items.file), manifest.items.file), count, manifest.items.file)),
+    items: () =>
+      cached('items', async () => {
+        const path = whole(manifest.items.file, 'items');
+        return validateItems(parseJson(await file(path), path), count, path);
+      }),
+    ...paging(manifest, verified, file, cached),
     embeddings: () =>
       cached('embeddings', async () => {
         const s = manifest.similar;

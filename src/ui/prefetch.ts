@@ -1,6 +1,7 @@
 /**
  * A head start for the first row. While the worker's script downloads and starts, the page already
- * fetches the bundle's manifest and the files the similar row reads (items, embeddings, scales), the
+ * fetches the bundle's manifest and the files the similar row reads (items, embeddings, scales; in a
+ * paged bundle, the product's page file and its sums), the
  * way the worker will ask for them (`credentials: 'omit'`, same URLs), so the worker's own requests
  * find them in the HTTP cache or join the transfer in flight. On a phone's link this saves the
  * manifest's round trip and overlaps the worker's start with the bundle's bytes.
@@ -19,6 +20,7 @@
  */
 import { isBundlePath, MAX_MANIFEST_BYTES } from '../bundle/paths.js';
 import { readCapped } from '../bundle/read-capped.js';
+import { MAX_SHARD_BYTES, pageOf, pagePath, SUMS_PER_FILE, sumsPath } from '../bundle/pages.js';
 
 const warmed = new Set<string>();
 /**
@@ -44,9 +46,28 @@ interface ManifestView {
   files?: Record<string, { bytes?: unknown }>;
   items?: { file?: unknown };
   similar?: { codes?: unknown; scales?: unknown };
+  paged?: { pages?: unknown };
 }
 
-export function prefetchBundle(src: string): void {
+/** The files the first row of `product` reads: a paged bundle's page of the product (and its sums), else the whole-catalog files. */
+function firstRowFiles(m: ManifestView, product: string | undefined): [string, number][] {
+  const pages = m.paged?.pages;
+  if (m.paged) {
+    if (!product || !Number.isInteger(pages) || (pages as number) < 1) return [];
+    const n = pageOf(product, pages as number);
+    const sums = sumsPath('pages', Math.floor(n / SUMS_PER_FILE));
+    const size = m.files?.[sums]?.bytes;
+    return typeof size === 'number' ? [[sums, size], [pagePath(n), MAX_SHARD_BYTES]] : [];
+  }
+  const out: [string, number][] = [];
+  for (const path of [m.items?.file, m.similar?.codes, m.similar?.scales]) {
+    const size = typeof path === 'string' ? m.files?.[path]?.bytes : undefined;
+    if (typeof path === 'string' && typeof size === 'number') out.push([path, size]);
+  }
+  return out;
+}
+
+export function prefetchBundle(src: string, product?: string): void {
   if (warmed.has(src) || typeof fetch !== 'function') return;
   warmed.add(src);
   get(src)
@@ -58,10 +79,9 @@ export function prefetchBundle(src: string): void {
       const cached: string[] = [];
       got.set(src, { manifest: text, cached });
       const m = JSON.parse(text) as ManifestView;
-      for (const path of [m.items?.file, m.similar?.codes, m.similar?.scales]) {
-        const size = typeof path === 'string' ? m.files?.[path]?.bytes : undefined;
+      for (const [path, size] of firstRowFiles(m, product)) {
         // The manifest check's own rule (paths.ts), and a size the manifest gives.
-        if (!isBundlePath(path) || typeof size !== 'number') continue;
+        if (!isBundlePath(path)) continue;
         cached.push(path);
         get(new URL(path, src).href).then((r) => read(r, size), () => {});
       }

@@ -236,7 +236,7 @@ export class VitrineRecsElement extends LitElement {
     // The bundle's first files are fetched as soon as there is a src, before the page names its product.
     if (this.src && this.isConnected) {
       try {
-        prefetchBundle(new URL(this.src, document.baseURI).href);
+        prefetchBundle(new URL(this.src, document.baseURI).href, this.product);
       } catch {
         // Not a URL: config() says so.
       }

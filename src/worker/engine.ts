@@ -13,6 +13,7 @@ import { openHistory, validateEvent } from '../store/history.js';
 import type { BackendInfo, BackendPreference, EngineApi, Recommendation, RowKind, RowQuery, RowResult } from '../protocol.js';
 import type { ImageEmbedder, NextViewModel } from '../model/runtime.js';
 import { fetchPixels } from './image.js';
+import { pagedGoesWith, pagedNext, pagedSimilar } from './paged.js';
 import { PairModel } from '../model/pair-model.js';
 import { titleBuckets } from '../recommend/text.js';
 
@@ -29,6 +30,8 @@ interface OpenBundle {
   index: Map<string, number>;
   /** Models load once per bundle, on first need. */
   models: Map<string, Promise<unknown>>;
+  /** A paged bundle: `items` and `index` stay empty, rows read page records (worker/paged.ts). */
+  paged: boolean;
   /**
    * Settles when the similar row's embeddings have arrived (or failed). The other rows' lists are
    * fetched after it, so on a slow link they do not share its bandwidth: the first row comes first.
@@ -84,10 +87,11 @@ export function createEngine(opts: EngineOptions): EngineApi {
   const open = (src: string, given: Pick<RowQuery, 'manifest' | 'cached'>): Promise<OpenBundle> =>
     once(bundles, src, async () => {
       const bundle = await openBundle(src, given);
+      if (bundle.manifest.paged) return { bundle, items: [], index: new Map(), models: new Map(), paged: true, primary: Promise.resolve() };
       // Items and embeddings in parallel: the similar row needs both, and either may be the larger.
       const primary = bundle.manifest.similar ? bundle.embeddings().catch(() => undefined) : Promise.resolve();
       const items = await bundle.items();
-      return { bundle, items, index: new Map(items.map((it, i) => [it.id, i])), models: new Map(), primary };
+      return { bundle, items, index: new Map(items.map((it, i) => [it.id, i])), models: new Map(), paged: false, primary };
     });
 
   /**
@@ -100,19 +104,18 @@ export function createEngine(opts: EngineOptions): EngineApi {
       return { rt, backend: await rt.selectBackend(preference, { wasmBase: opts.assetBase }) };
     });
 
-  const recommendation = (b: OpenBundle, index: number, score: number, page: string | undefined): Recommendation | undefined => {
-    const it = b.items[index]!;
+  const recommendation = (b: OpenBundle, it: BundleItem, score: number, page: string | undefined): Recommendation | undefined => {
     if (it.inStock === false) return undefined;
     // Product pages are the store's: relative to the page. Images ship with the bundle: relative to it.
     const url = safeHttpUrl(it.url, page ?? b.bundle.url);
     if (!url) return undefined;
     return { id: it.id, title: it.title, url, image: safeHttpUrl(it.image, b.bundle.url), price: it.price, currency: it.currency, score };
   };
-  const toItems = (b: OpenBundle, hits: { index: number; score: number }[], q: RowQuery): Recommendation[] => {
+  const toItems = (b: OpenBundle, hits: { index: number; score: number }[], q: RowQuery, item = (i: number) => b.items[i]!): Recommendation[] => {
     const excluded = new Set(q.exclude);
     return hits
-      .filter((h) => !excluded.has(b.items[h.index]!.id))
-      .map((h) => recommendation(b, h.index, h.score, q.page))
+      .filter((h) => !excluded.has(item(h.index).id))
+      .map((h) => recommendation(b, item(h.index), h.score, q.page))
       .filter((r): r is Recommendation => !!r)
       .slice(0, q.limit);
   };
@@ -149,6 +152,17 @@ export function createEngine(opts: EngineOptions): EngineApi {
 
   async function similar(q: RowQuery, b: OpenBundle): Promise<RowResult> {
     if (!b.bundle.manifest.similar) return { row: 'similar', basis: 'embedding', items: [] };
+    if (b.paged) {
+      const listed = await pagedSimilar(b.bundle, q.product, wanted(q));
+      if (listed) return { row: 'similar', basis: 'embedding', items: toItems(b, listed.hits, q, listed.item) };
+      // Not in the catalog: its image against the whole index (fetched for image queries only).
+      const embedded = await imageVector(q, b);
+      if (!embedded) return { row: 'similar', basis: 'image', items: [] };
+      const hits = await nearest(b, embedded.vector, wanted(q));
+      const list = await b.bundle.products(hits.map((h) => h.index));
+      const byIndex = new Map(hits.map((h, k) => [h.index, list[k]!]));
+      return { row: 'similar', basis: 'image', items: toItems(b, hits, q, (i) => byIndex.get(i)!), backend: embedded.backend };
+    }
     const matrix = await b.bundle.embeddings();
     const self = b.index.get(q.product);
     // Over-fetch a little: items with unusable URLs are dropped after the search.
@@ -167,7 +181,12 @@ export function createEngine(opts: EngineOptions): EngineApi {
     const c = b.bundle.manifest.complementary;
     const self = b.index.get(q.product);
     if (!c) return { row: 'complementary', basis: 'complementary', items: [] };
-    if (self !== undefined) {
+    if (b.paged) {
+      // Products outside a paged catalog get no goes-with row: the pair model would score every product.
+      const listed = await pagedGoesWith(b.bundle, q.product, wanted(q), q.limit);
+      return listed ? { row: 'complementary', basis: 'complementary', items: toItems(b, listed.hits, q, listed.item) } : { row: 'complementary', basis: 'pair-model', items: [] };
+    }
+    if (self !== undefined && c.file) {
       const hits = goesWithRow(await listsOf(b, c.file), self).filter((h) => b.items[h.index]!.inStock !== false);
       return { row: 'complementary', basis: 'complementary', items: toItems(b, diversify(hits, categoryOf(b), wanted(q), Math.ceil(q.limit / 3)), q) };
     }
@@ -201,6 +220,12 @@ export function createEngine(opts: EngineOptions): EngineApi {
     const n = b.bundle.manifest.nextView;
     if (!n) return { row: 'next', basis: 'often-next', items: [] };
     const views = (await (await history).list()).filter((e) => e.kind === 'view');
+    if (b.paged && b.bundle.manifest.paged) {
+      const ids: string[] = [];
+      for (const e of [...currentSession(views, Date.now()), { productId: q.product }]) if (e.productId && ids[ids.length - 1] !== e.productId) ids.push(e.productId);
+      const listed = await pagedNext(b.bundle, ids, b.bundle.manifest.paged.nextDepth, wanted(q));
+      return { row: 'next', basis: ids.length > 1 ? 'session' : 'often-next', items: toItems(b, listed.hits, q, listed.item) };
+    }
     // The shopper's current session, as bundle indices, repeats of the same product collapsed;
     // the page's product is its latest view (also when history is off and nothing was recorded).
     const session: number[] = [];
@@ -214,6 +239,7 @@ export function createEngine(opts: EngineOptions): EngineApi {
     // The scorer is its own chunk: the first row never waits for it.
     const scorer = await import('../recommend/next-view.js');
     const sessionsFile = n.sessions;
+    if (!sessionsFile) return { row: 'next', basis: 'often-next', items: [] };
     const ix = await once<SessionIndex>(b.models, 'sessions', async () => {
       await b.primary;
       return scorer.indexSessions(await b.bundle.sessions(sessionsFile), b.items.length);

@@ -12,6 +12,8 @@ import { createRng } from '../../src/recommend/rng.js';
 import { VSKNN } from '../../src/recommend/next-view.js';
 import { encodeSessions } from '../../src/bundle/session-file.js';
 import { sessionLists } from '../../src/recommend/sessions.js';
+import { PAGE_LIST } from '../../src/bundle/pages.js';
+import { writePaged } from '../../src/build/paged-step.js';
 
 export function writeBigBundle(dir: string, count: number, dims = 64, seed = 11): void {
   const rng = createRng(seed);
@@ -46,5 +48,39 @@ export function writeBigBundle(dir: string, count: number, dims = 64, seed = 11)
     },
     complementary: { file: w.add('complementary.json', JSON.stringify(lists())), method: { score: 'count', k: 12 } },
     nextView: { sessions: w.add('next-view/sessions.bin', encodeSessions(sessionLists(sessions()), count)), method: { maxLength: 20, sknn: { ...VSKNN, weight: 1 } } },
+  });
+}
+
+/**
+ * A synthetic paged bundle (bundle/pages.ts) of `count` products, as the builder writes one for a
+ * catalog above `--page-above`: page records whose similar lists are products near in index (the
+ * builder lists products in cell order, so neighbours share meta files), random goes-with and next
+ * lists, and codes that catalog products' rows never read. Products `P0000000`, `P0000001`, …
+ */
+export function writePagedBundle(dir: string, count: number, dims = 64, seed = 12): void {
+  const rng = createRng(seed);
+  const w = new BundleWriter(dir);
+  const items: BundleItem[] = Array.from({ length: count }, (_, i) => ({
+    id: `P${String(i).padStart(7, '0')}`,
+    title: `Synthetic product ${i}`,
+    url: `/product.html?id=P${i}`,
+    image: `/models/demo/images/${i % 48}.webp`,
+    price: Math.round(rng.next() * 10_000) / 100,
+    currency: 'EUR',
+    category: `c${Math.floor(i / 50) % 40}`,
+  }));
+  const near = (i: number) => Array.from({ length: PAGE_LIST }, (_, k) => (i + (k % 2 ? -1 : 1) * (1 + (k >> 1)) + count) % count);
+  const paged = writePaged(w, items, {
+    similar: near,
+    goesWith: () => Array.from({ length: PAGE_LIST }, () => rng.int(count)),
+    next: (i) => [...near(i).slice(0, 4), ...Array.from({ length: PAGE_LIST - 4 }, () => rng.int(count))].map((index, k) => ({ index, score: 1 / (k + 1) })),
+  }, 3);
+  w.finish({
+    name: `paged-${count}`,
+    items: { count },
+    paged,
+    similar: { dims, metric: 'cosine', codes: w.add('embeddings.i8', new Uint8Array(count * dims)) },
+    complementary: { method: { score: 'count', k: PAGE_LIST } },
+    nextView: { method: { maxLength: 20, rules: { window: 3, depth: 3, sample: 500, weight: 1 } } },
   });
 }

@@ -34,9 +34,10 @@ self.onmessage = async (e: MessageEvent<Job>) => {
       const t0 = performance.now();
       const bundle = await openBundle(url);
       const n = bundle.manifest.nextView;
-      if (!n) throw new Error(`${url} has no next-view row`);
+      if (!n?.sessions) throw new Error(`${url} has no session sample for the next row`);
+      const sessionsFile = n.sessions;
       const items = bundle.manifest.items.count;
-      const ix = indexSessions(await bundle.sessions(n.sessions), items);
+      const ix = indexSessions(await bundle.sessions(sessionsFile), items);
       let model: { scores(s: number[]): Promise<Float32Array> } | undefined;
       if (n.model) {
         const rt = await import('../../src/model/runtime.js');
@@ -45,7 +46,7 @@ self.onmessage = async (e: MessageEvent<Job>) => {
         model = rt.NextViewModel.load(header, weights, items, n.model.model);
       }
       const loadMs = performance.now() - t0;
-      const bytes = [n.sessions, ...(n.model ? [n.model.model, n.model.weights] : [])].reduce((a, f) => a + bundle.manifest.files[f]!.bytes, 0);
+      const bytes = [sessionsFile, ...(n.model ? [n.model.model, n.model.weights] : [])].reduce((a, f) => a + bundle.manifest.files[f]!.bytes, 0);
       const ms: Record<string, number[]> = {};
       let seed = 12345;
       const next = () => (seed = (seed * 1664525 + 1013904223) >>> 0) % items;

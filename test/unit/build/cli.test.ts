@@ -72,13 +72,13 @@ describe('vitrine bundle', () => {
     expect(items[0]!.image).toBe(`${server.url}images/MUG-1.png`);
     expect(items.find((it) => it.id === 'FORK-2')!.image).toBe(`${server.url}images/FORK-2.png`);
     expect((await b.embeddings()).dims).toBe(64);
-    expect((await b.topK(b.manifest.complementary!.file))[0]!.length).toBeGreaterThan(0);
+    expect((await b.topK(b.manifest.complementary!.file!))[0]!.length).toBeGreaterThan(0);
     await b.model(b.manifest.imageModel!.backbone);
     await b.model(b.manifest.imageModel!.head);
     await b.tensors(b.manifest.complementary!.pairModel!);
     // The manifest records each row's method and, where it could be validated, its score and why.
     const next = b.manifest.nextView!;
-    expect((await b.sessions(next.sessions)).offsets.length - 1).toBe(120);
+    expect((await b.sessions(next.sessions!)).offsets.length - 1).toBe(120);
     expect(next.validation).toMatchObject({ metric: 'MRR@20:new', queries: expect.any(Number), reason: expect.stringMatching(/best single component|beats the best single/) });
     expect(next.validation!.lo).toBeLessThanOrEqual(next.validation!.score);
     expect(next.method.sknn ?? next.method.rules).toBeDefined();
@@ -169,14 +169,14 @@ describe('vitrine bundle', () => {
     writeFileSync(catalog2, today + '\n');
     for (const dir of ['upd', 'upd-indexed']) cpSync(join(store.dir, dir === 'upd' ? 'a' : 'indexed'), join(store.dir, dir), { recursive: true });
     const before = await openBundle(`${server.url}a/manifest.json`);
-    const [oldItems, oldLists] = await Promise.all([before.items(), before.topK(before.manifest.complementary!.file)]);
+    const [oldItems, oldLists] = await Promise.all([before.items(), before.topK(before.manifest.complementary!.file!)]);
 
     for (const dir of ['upd', 'upd-indexed']) {
       const run = await vitrine('bundle', '--update', '--catalog', catalog2, '--images', store.images, '--out', join(store.dir, dir), '--cache', join(store.dir, 'cache1'), '--no-progress');
       expect(run.code, run.stderr).toBe(0);
       expect(run.stderr).toMatch(/updated .*: 1 products changed, 1 added, 1 gone from the catalog \(now out of stock\); 33 products/);
       const b = await openBundle(`${server.url}${dir}/manifest.json`);
-      const [items, codes, lists] = await Promise.all([b.items(), b.embeddings(), b.topK(b.manifest.complementary!.file)]);
+      const [items, codes, lists] = await Promise.all([b.items(), b.embeddings(), b.topK(b.manifest.complementary!.file!)]);
       expect(items).toHaveLength(33);
       expect(items.find((it) => it.id === 'PLATE-2')!.price).toBe(999);
       expect(items.find((it) => it.id === 'FORK-4')!.inStock).toBe(false);
@@ -191,7 +191,7 @@ describe('vitrine bundle', () => {
       expect(lists[32]!.length).toBeGreaterThan(0);
       for (const [j] of lists[32]!) expect(items[j]!.category).not.toBe('Mug');
       // The session sample reads against the new count; an index covers the old products, the new one is scanned.
-      await b.sessions(b.manifest.nextView!.sessions);
+      await b.sessions(b.manifest.nextView!.sessions!);
       if (b.manifest.similar!.index) expect((await b.ivf(b.manifest.similar!.index)).count).toBe(32);
       if (dir === 'upd') expect(items.slice(0, 32).map((it) => it.id)).toEqual(oldItems.map((it) => it.id));
     }

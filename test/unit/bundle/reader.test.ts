@@ -52,7 +52,7 @@ describe('openBundle', () => {
     const path = join(scratch, 'demo/complementary.json');
     writeFileSync(path, readFileSync(path).subarray(0, 100));
     const b = await open('/scratch/demo/manifest.json');
-    await expect(b.topK(b.manifest.complementary!.file)).rejects.toThrow(/complementary\.json: has 100 bytes, the manifest says/);
+    await expect(b.topK(b.manifest.complementary!.file!)).rejects.toThrow(/complementary\.json: has 100 bytes, the manifest says/);
   });
 
   it('refuses a missing manifest with the HTTP status', async () => {
