@@ -6,13 +6,14 @@
  * the search index's cells, where a query scans them), given goes-with lists by the bundle's pair
  * model, and a row of zeros in the next-view GRU's item table (it never predicts them). Every other
  * file is carried over; the manifest lists the new checksums, so the widget reads the new files on
- * the next page view.
+ * the next page view. A paged bundle (bundle/pages.ts) takes new fields and stock only: see `updatePaged`.
  */
 import { createHash } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BundleError, validateItems, validateManifest, validateTopK, type BundleItem, type Manifest, type ModelRef } from '../bundle/format.js';
 import { decodeSessions, encodeSessions } from '../bundle/session-file.js';
+import { metaPath, SUMS_PER_FILE, sumsPath, validateMeta } from '../bundle/pages.js';
 import { BundleWriter } from '../bundle/writer.js';
 import { normalizeRows } from '../model/image-embedder.js';
 import { loadLayers } from '../model/model-io.js';
@@ -56,34 +57,13 @@ export async function updateBundle(opts: UpdateOptions): Promise<UpdateReport> {
   const { manifest, files } = await readBundleFiles(dir);
   const json = (path: string): unknown => JSON.parse(new TextDecoder().decode(files.get(path)!));
   const count = manifest.items.count;
-  if (manifest.paged || !manifest.items.file) throw new UserError(`${opts.out}: a paged bundle (a catalog over --page-above products) is rebuilt, not updated in place`);
+  if (manifest.paged) return updatePaged(opts, dir, manifest, files, t0);
+  if (!manifest.items.file) throw new BundleError('manifest.json', 'names no items file');
   const itemsFile = manifest.items.file;
   const items = validateItems(json(itemsFile), count, itemsFile);
   const catalog = await readCatalogFor(opts, log);
   log(`update: ${count} products in ${opts.out}, ${catalog.length} in ${opts.catalog}`);
-
-  // Existing products take the catalog's fields; products it no longer lists go out of stock.
-  const byId = new Map(items.map((it, i) => [it.id, i]));
-  const listed = new Set<string>();
-  let changed = 0;
-  const updated: BundleItem[] = items.map((it) => ({ ...it }));
-  const fresh: CatalogItem[] = [];
-  for (const row of catalog) {
-    const i = byId.get(row.id);
-    if (i === undefined) {
-      if (!listed.has(row.id)) fresh.push(row);
-      listed.add(row.id);
-      continue;
-    }
-    listed.add(row.id);
-    const next = bundleItem(row, items[i]!.image);
-    if (JSON.stringify(next) !== JSON.stringify(items[i])) changed++;
-    updated[i] = next;
-  }
-  let gone = 0;
-  updated.forEach((it, i) => {
-    if (!listed.has(it.id) && it.inStock !== false) (updated[i] = { ...it, inStock: false }), gone++;
-  });
+  const { updated, fresh, changed, gone } = applyCatalog(items, catalog);
 
   // New products: embedded as the builder would, with the bundle's own model and head.
   const problems = new Problems();
@@ -171,6 +151,88 @@ export async function updateBundle(opts: UpdateOptions): Promise<UpdateReport> {
   const seconds = (performance.now() - t0) / 1000;
   log(`updated ${opts.out}: ${changed} products changed, ${added.length} added, ${gone} gone from the catalog (now out of stock); ${total} products, in ${seconds.toFixed(1)} s`);
   return { items: total, changed, added: added.length, gone, seconds };
+}
+
+/**
+ * Today's catalog over the bundle's products: existing products take the catalog's fields
+ * (`changed` counts those that differ), products it no longer lists go out of stock (`gone`),
+ * and `fresh` are its products the bundle does not have.
+ */
+export function applyCatalog(items: readonly BundleItem[], catalog: readonly CatalogItem[]) {
+  const byId = new Map(items.map((it, i) => [it.id, i]));
+  const listed = new Set<string>();
+  let changed = 0;
+  const updated: BundleItem[] = items.map((it) => ({ ...it }));
+  const fresh: CatalogItem[] = [];
+  for (const row of catalog) {
+    const i = byId.get(row.id);
+    if (i === undefined) {
+      if (!listed.has(row.id)) fresh.push(row);
+      listed.add(row.id);
+      continue;
+    }
+    listed.add(row.id);
+    const next = bundleItem(row, items[i]!.image);
+    if (JSON.stringify(next) !== JSON.stringify(items[i])) changed++;
+    updated[i] = next;
+  }
+  let gone = 0;
+  updated.forEach((it, i) => {
+    if (!listed.has(it.id) && it.inStock !== false) (updated[i] = { ...it, inStock: false }), gone++;
+  });
+  return { updated, fresh, changed, gone };
+}
+
+/**
+ * `--update` of a paged bundle: the meta files whose products changed are rewritten, with their
+ * sums; page files stay (the rows' lists do not change without a build). New products need a full
+ * build: their page records would need every product's lists recomputed.
+ */
+async function updatePaged(opts: UpdateOptions, dir: string, manifest: Manifest, files: Map<string, Uint8Array>, t0: number): Promise<UpdateReport> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const paged = manifest.paged!;
+  const count = manifest.items.count;
+  // Every meta file, checked against its sums as the widget would.
+  const metas: BundleItem[][] = [];
+  for (let n = 0; n < paged.meta; n++) {
+    const bytes = await readFile(join(dir, metaPath(n))).catch(() => undefined);
+    const sums = files.get(sumsPath('meta', Math.floor(n / SUMS_PER_FILE)))!;
+    const at = (n % SUMS_PER_FILE) * 32;
+    if (!bytes || createHash('sha256').update(bytes).digest('hex') !== Buffer.from(sums.subarray(at, at + 32)).toString('hex')) {
+      throw new UserError(`--update: ${metaPath(n)} in ${dir} is missing or does not match its sums file; run a full build`);
+    }
+    metas.push(validateMeta(JSON.parse(bytes.toString('utf8')), n, paged, count));
+  }
+  const catalog = await readCatalogFor(opts, log);
+  log(`update: ${count} products in ${opts.out} (paged), ${catalog.length} in ${opts.catalog}`);
+  const { updated, fresh, changed, gone } = applyCatalog(metas.flat(), catalog);
+  if (fresh.length) throw new UserError(`${fresh.length} new products (${fresh.slice(0, 3).map((r) => r.id).join(', ')}${fresh.length > 3 ? ', …' : ''}): a paged bundle adds products in a full build, which computes their rows`);
+  // Copied beside the bundle, the changed meta files and all sums replaced, then moved into place.
+  const tmp = join(dir, '..', `.${dir.split(/[\\/]/).pop()}.updating-${process.pid}`);
+  try {
+    await cp(dir, tmp, { recursive: true });
+    const w = new BundleWriter(tmp);
+    const sha = new Map<number, Buffer>();
+    for (let n = 0; n < paged.meta; n++) {
+      const text = JSON.stringify(updated.slice(n * paged.metaSize, (n + 1) * paged.metaSize));
+      if (text !== JSON.stringify(metas[n])) await writeFile(join(tmp, metaPath(n)), text);
+      sha.set(n, createHash('sha256').update(text).digest());
+    }
+    for (let c = 0; c * SUMS_PER_FILE < paged.meta; c++) {
+      const n = Math.min(SUMS_PER_FILE, paged.meta - c * SUMS_PER_FILE);
+      files.set(sumsPath('meta', c), Buffer.concat(Array.from({ length: n }, (_, k) => sha.get(c * SUMS_PER_FILE + k)!)));
+    }
+    for (const path of Object.keys(manifest.files)) (path.startsWith('../') ? w.record(path, files.get(path)!) : w.add(path, files.get(path)!));
+    const { format: _f, version: _v, files: _files, ...fieldsOf } = manifest;
+    w.finish(fieldsOf);
+    await moveIntoPlace(tmp, dir);
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  log(`updated ${opts.out}: ${changed} products changed, 0 added, ${gone} gone from the catalog (now out of stock); ${count} products, in ${seconds.toFixed(1)} s`);
+  return { items: count, changed, added: 0, gone, seconds };
 }
 
 /** Reads every file the manifest lists and checks its length and sha256: an update never builds on a damaged bundle. */

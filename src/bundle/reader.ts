@@ -70,7 +70,7 @@ export interface Bundle {
 /** A paged bundle's page and meta files, each verified against its sums file (bundle/pages.ts). */
 function paging(
   manifest: Manifest,
-  verified: (path: string, entry: { sha256: string }, max: number) => Promise<ArrayBuffer>,
+  verified: (path: string, entry: { sha256: string | Promise<string> }, max: number) => Promise<ArrayBuffer>,
   file: (path: string) => Promise<ArrayBuffer>,
   cached: <T>(key: string, load: () => Promise<T>) => Promise<T>,
 ): Pick<Bundle, 'page' | 'products'> {
@@ -79,13 +79,16 @@ function paging(
     if (!manifest.paged) throw new BundleError('manifest.json', 'is not a paged bundle');
     return manifest.paged;
   };
+  /** A page or meta file, fetched while its sums file is (one round trip, not two), then checked against it. */
   const shard = async (kind: 'pages' | 'meta', n: number, path: string) => {
     const chunk = Math.floor(n / SUMS_PER_FILE);
-    const sums = new Uint8Array(await file(sumsPath(kind, chunk)));
-    const total = kind === 'pages' ? paged().pages : paged().meta;
-    if (sums.length !== 32 * Math.min(SUMS_PER_FILE, total - chunk * SUMS_PER_FILE)) throw new BundleError(sumsPath(kind, chunk), `has ${sums.length} bytes, not 32 for each of its files`);
-    const at = (n % SUMS_PER_FILE) * 32;
-    const sha256 = Array.from(sums.subarray(at, at + 32), (b) => b.toString(16).padStart(2, '0')).join('');
+    const sha256 = file(sumsPath(kind, chunk)).then((buffer) => {
+      const sums = new Uint8Array(buffer);
+      const total = kind === 'pages' ? paged().pages : paged().meta;
+      if (sums.length !== 32 * Math.min(SUMS_PER_FILE, total - chunk * SUMS_PER_FILE)) throw new BundleError(sumsPath(kind, chunk), `has ${sums.length} bytes, not 32 for each of its files`);
+      const at = (n % SUMS_PER_FILE) * 32;
+      return Array.from(sums.subarray(at, at + 32), (b) => b.toString(16).padStart(2, '0')).join('');
+    });
     return parseJson(await verified(path, { sha256 }, MAX_SHARD_BYTES), path);
   };
   const checked = <T>(path: string, check: () => T): T => {
@@ -209,14 +212,16 @@ export async function openBundle(manifestUrl: string, options: ReaderOptions = {
   const cached = <T>(key: string, load: () => Promise<T>) => once(cache, key, load);
 
   /** A file checked against its length (when known: at most `max` otherwise) and sha256. */
-  const verified = (path: string, entry: { bytes?: number; sha256: string }, max = entry.bytes ?? 0): Promise<ArrayBuffer> =>
+  /** `entry.sha256` may still be on its way (a sums file): the file is fetched meanwhile. */
+  const verified = (path: string, entry: { bytes?: number; sha256: string | Promise<string> }, max = entry.bytes ?? 0): Promise<ArrayBuffer> =>
     cached(`file:${path}`, async () => {
+      void Promise.resolve(entry.sha256).catch(() => {}); // awaited below; a failure is reported there
       // Never more than the manifest says: an endless or lying response is cut off at that length.
       const get = (cache?: RequestCache) => fetchBytes(resolve(path), path, max, entry.bytes === undefined ? 'allowed' : 'the manifest says', opts, cache);
       const check = async (bytes: ArrayBuffer) => {
         if (entry.bytes !== undefined && bytes.byteLength !== entry.bytes) return `has ${bytes.byteLength} bytes, the manifest says ${entry.bytes}`;
-        const digest = await sha256Hex(bytes);
-        return digest === entry.sha256 ? '' : `sha256 is ${digest}, the ${entry.bytes === undefined ? 'sums file' : 'manifest'} says ${entry.sha256}`;
+        const [digest, want] = await Promise.all([sha256Hex(bytes), entry.sha256]);
+        return digest === want ? '' : `sha256 is ${digest}, the ${entry.bytes === undefined ? 'sums file' : 'manifest'} says ${want}`;
       };
       // A file the page has just received is taken from the cache as it is: the checksum says whether it is this manifest's.
       let bytes = await get(cachedNow.has(path) ? 'force-cache' : undefined).catch((e) => (e instanceof TooLong ? undefined : Promise.reject(e)));

@@ -33,6 +33,11 @@ interface OpenBundle {
   /** A paged bundle: `items` and `index` stay empty, rows read page records (worker/paged.ts). */
   paged: boolean;
   /**
+   * Paged: each product's similar row in progress. The product's other rows fetch their products'
+   * files after it (as `primary` below), so on a slow link the first row comes first.
+   */
+  firstRows: Map<string, Promise<unknown>>;
+  /**
    * Settles when the similar row's embeddings have arrived (or failed). The other rows' lists are
    * fetched after it, so on a slow link they do not share its bandwidth: the first row comes first.
    */
@@ -87,11 +92,11 @@ export function createEngine(opts: EngineOptions): EngineApi {
   const open = (src: string, given: Pick<RowQuery, 'manifest' | 'cached'>): Promise<OpenBundle> =>
     once(bundles, src, async () => {
       const bundle = await openBundle(src, given);
-      if (bundle.manifest.paged) return { bundle, items: [], index: new Map(), models: new Map(), paged: true, primary: Promise.resolve() };
+      if (bundle.manifest.paged) return { bundle, items: [], index: new Map(), models: new Map(), paged: true, firstRows: new Map(), primary: Promise.resolve() };
       // Items and embeddings in parallel: the similar row needs both, and either may be the larger.
       const primary = bundle.manifest.similar ? bundle.embeddings().catch(() => undefined) : Promise.resolve();
       const items = await bundle.items();
-      return { bundle, items, index: new Map(items.map((it, i) => [it.id, i])), models: new Map(), paged: false, primary };
+      return { bundle, items, index: new Map(items.map((it, i) => [it.id, i])), models: new Map(), paged: false, firstRows: new Map(), primary };
     });
 
   /**
@@ -153,7 +158,9 @@ export function createEngine(opts: EngineOptions): EngineApi {
   async function similar(q: RowQuery, b: OpenBundle): Promise<RowResult> {
     if (!b.bundle.manifest.similar) return { row: 'similar', basis: 'embedding', items: [] };
     if (b.paged) {
-      const listed = await pagedSimilar(b.bundle, q.product, wanted(q));
+      const first = pagedSimilar(b.bundle, q.product, wanted(q));
+      b.firstRows.set(q.product, first.catch(() => undefined));
+      const listed = await first;
       if (listed) return { row: 'similar', basis: 'embedding', items: toItems(b, listed.hits, q, listed.item) };
       // Not in the catalog: its image against the whole index (fetched for image queries only).
       const embedded = await imageVector(q, b);
@@ -183,6 +190,7 @@ export function createEngine(opts: EngineOptions): EngineApi {
     if (!c) return { row: 'complementary', basis: 'complementary', items: [] };
     if (b.paged) {
       // Products outside a paged catalog get no goes-with row: the pair model would score every product.
+      await b.firstRows.get(q.product);
       const listed = await pagedGoesWith(b.bundle, q.product, wanted(q), q.limit);
       return listed ? { row: 'complementary', basis: 'complementary', items: toItems(b, listed.hits, q, listed.item) } : { row: 'complementary', basis: 'pair-model', items: [] };
     }
@@ -223,6 +231,7 @@ export function createEngine(opts: EngineOptions): EngineApi {
     if (b.paged && b.bundle.manifest.paged) {
       const ids: string[] = [];
       for (const e of [...currentSession(views, Date.now()), { productId: q.product }]) if (e.productId && ids[ids.length - 1] !== e.productId) ids.push(e.productId);
+      await b.firstRows.get(q.product);
       const listed = await pagedNext(b.bundle, ids, b.bundle.manifest.paged.nextDepth, wanted(q));
       return { row: 'next', basis: ids.length > 1 ? 'session' : 'often-next', items: toItems(b, listed.hits, q, listed.item) };
     }

@@ -1,7 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBundle } from '../../../src/build/bundle.js';
+import { updateBundle } from '../../../src/build/update.js';
 import { openBundle } from '../../../src/bundle/reader.js';
 import { PAGE_LIST, pageOf } from '../../../src/bundle/pages.js';
 import { dequantizeRow, searchInt8 } from '../../../src/recommend/knn.js';
@@ -43,6 +44,24 @@ describe('a paged bundle', () => {
       rec[4].forEach((s, k) => expect(s).toBeCloseTo(next[k]!.score, 3));
     }
     expect(await paged.page('NOT-IN-THE-CATALOG')).toBeUndefined();
+  });
+
+  it('--update rewrites the meta files of changed products and their sums; new products wait for a build', async () => {
+    cpSync(join(store.dir, 'paged'), join(store.dir, 'paged-upd'), { recursive: true });
+    const pagesBefore = readFileSync(join(store.dir, 'paged-upd', 'pages', '0.json'));
+    const csv = readFileSync(store.catalog, 'utf8').trim().split('\n');
+    // MUG-2 costs 99.00 now; PLATE-3 is gone from the feed.
+    const today = csv.filter((l) => !l.startsWith('PLATE-3,')).map((l) => (l.startsWith('MUG-2,') ? l.replace(/,[\d.]+,EUR,/, ',99.00,EUR,') : l));
+    writeFileSync(join(store.dir, 'today.csv'), today.join('\n') + '\n');
+    const report = await updateBundle({ catalog: join(store.dir, 'today.csv'), out: join(store.dir, 'paged-upd'), images: store.images, log: () => {} });
+    expect(report).toMatchObject({ items: 32, changed: 1, added: 0, gone: 1 });
+    const b = await openBundle(`${server.url}paged-upd/manifest.json`);
+    const [mug2, plate3] = await b.products([(await b.page('MUG-2'))![0], (await b.page('PLATE-3'))![0]]);
+    expect(mug2).toMatchObject({ id: 'MUG-2', price: 99 });
+    expect(plate3).toMatchObject({ id: 'PLATE-3', inStock: false });
+    expect(readFileSync(join(store.dir, 'paged-upd', 'pages', '0.json'))).toEqual(pagesBefore);
+    writeFileSync(join(store.dir, 'new.csv'), [...csv, 'NEW-1,New mug,/p/NEW-1,MUG-1.png,9.00,EUR,Mug,Acme,true,dark'].join('\n') + '\n');
+    await expect(updateBundle({ catalog: join(store.dir, 'new.csv'), out: join(store.dir, 'paged-upd'), images: store.images, log: () => {} })).rejects.toThrow(/1 new products \(NEW-1\): a paged bundle adds products in a full build/);
   });
 
   it('refuses a page file that is not the one its sums file names, and a sums file of the wrong length', async () => {
