@@ -10,8 +10,7 @@
  */
 import { ListSet } from './grouping.js';
 import { UserError } from './problems.js';
-import { findColumns } from './table.js';
-import { EVENT_COLUMNS, EVENT_KINDS, eventProblem, type SessionData, type SessionOptions } from './events.js';
+import { EVENT_KINDS, eventColumns, eventProblem, type SessionData, type SessionOptions } from './events.js';
 
 const KIND_CODES = { view: 0, cart: 1, purchase: 2 } as const;
 const UNKNOWN_KIND = 255;
@@ -122,13 +121,7 @@ export async function readSessionsClickHouse(source: string, opts: SessionOption
   const described = (await text(t, `DESCRIBE TABLE ${ident(t.database)}.${ident(t.table)} FORMAT TSV`)).trim().split('\n').map((l) => l.split('\t'));
   const header = described.map((d) => d[0]!);
   const types = new Map(described.map((d) => [d[0]!, d[1]!]));
-  const col = findColumns(header, t.name, EVENT_COLUMNS, opts.columns ?? {}, ['item'], '--events-columns');
-  if (col.session === undefined && col.user === undefined) {
-    throw new UserError(`${t.name}: no session or user column (looked for ${[...EVENT_COLUMNS.session, ...EVENT_COLUMNS.user].join(', ')}; map one with --events-columns session=Name or user=Name)`);
-  }
-  if (col.session === undefined && col.time === undefined) {
-    throw new UserError(`${t.name}: sessions are split from users by time, but there is no time column (map one with --events-columns time=Name)`);
-  }
+  const col = eventColumns(header, t.name, opts.columns);
   const byUser = col.session === undefined;
   const gap = opts.gapMs ?? 30 * 60 * 1000;
   const str = (i: number | undefined) => (i === undefined ? `''` : trimmed(`ifNull(toString(${ident(header[i]!)}), '')`));

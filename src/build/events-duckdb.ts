@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { ListSet } from './grouping.js';
 import { UserError, type Place, type Problems } from './problems.js';
-import { findColumns, openTable, parseDelimited, textChunks } from './table.js';
-import { EVENT_COLUMNS, EVENT_KINDS, ISO_TIMESTAMP, eventProblem, type SessionData, type SessionOptions } from './events.js';
+import { openTable, parseDelimited, textChunks } from './table.js';
+import { EVENT_KINDS, ISO_TIMESTAMP, eventColumns, eventProblem, type SessionData, type SessionOptions } from './events.js';
 
 type DuckConnection = import('@duckdb/node-api').DuckDBConnection;
 
@@ -154,13 +154,7 @@ async function loadCatalog(c: DuckConnection, opts: SessionOptions, fresh?: stri
 async function aggregate(c: DuckConnection, path: string, opts: SessionOptions & { maxViews?: number }): Promise<SessionData> {
   const format = formatOf(path);
   const src = await source(c, path, format);
-  const col = findColumns(src.header, path, EVENT_COLUMNS, opts.columns ?? {}, ['item'], '--events-columns');
-  if (col.session === undefined && col.user === undefined) {
-    throw new UserError(`${path} line 1: no session or user column (looked for ${[...EVENT_COLUMNS.session, ...EVENT_COLUMNS.user].join(', ')}; map one with --events-columns session=Name or user=Name)`);
-  }
-  if (col.session === undefined && col.time === undefined) {
-    throw new UserError(`${path} line 1: sessions are split from users by time, but there is no time column (map one with --events-columns time=Name)`);
-  }
+  const col = eventColumns(src.header, `${path} line 1`, opts.columns);
   const byUser = col.session === undefined;
   const gap = opts.gapMs ?? 30 * 60 * 1000;
   const text = (i: number | undefined) => (i === undefined ? `''` : `trim(coalesce(c${i}, ''))`);

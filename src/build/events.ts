@@ -78,6 +78,21 @@ interface Ev {
   seq: number;
 }
 
+/**
+ * An event log's columns by role, from its header (`where` names it in errors): an item, and a
+ * session, or a user and a time to split the user's events into sessions.
+ */
+export function eventColumns(header: string[], where: string, columns: ColumnSpec = {}): Partial<Record<Role, number>> {
+  const col = findColumns(header, where.replace(/ line 1$/, ''), EVENT_COLUMNS, columns, ['item'], '--events-columns');
+  if (col.session === undefined && col.user === undefined) {
+    throw new UserError(`${where}: no session or user column (looked for ${[...EVENT_COLUMNS.session, ...EVENT_COLUMNS.user].join(', ')}; map one with --events-columns session=Name or user=Name)`);
+  }
+  if (col.session === undefined && col.time === undefined) {
+    throw new UserError(`${where}: sessions are split from users by time, but there is no time column (map one with --events-columns time=Name)`);
+  }
+  return col;
+}
+
 /** A row the readers skip, by the check it failed ('product', 'time', 'kind', 'key'): the report's kind and reason. */
 export function eventProblem(problem: string, row: { id: string; time: string; kind: string }): { kind: string; reason: string } {
   switch (problem) {
@@ -131,13 +146,7 @@ function latest(data: SessionData, maxViews = Infinity): SessionData {
  */
 export async function readSessions(path: string, opts: SessionOptions): Promise<SessionData> {
   const table = await openTable(path);
-  const col = findColumns(table.header, path, EVENT_COLUMNS, opts.columns ?? {}, ['item'], '--events-columns');
-  if (col.session === undefined && col.user === undefined) {
-    throw new UserError(`${path} line 1: no session or user column (looked for ${[...EVENT_COLUMNS.session, ...EVENT_COLUMNS.user].join(', ')}; map one with --events-columns session=Name or user=Name)`);
-  }
-  if (col.session === undefined && col.time === undefined) {
-    throw new UserError(`${path} line 1: sessions are split from users by time, but there is no time column (map one with --events-columns time=Name)`);
-  }
+  const col = eventColumns(table.header, `${path} line 1`, opts.columns);
   const byUser = col.session === undefined;
   const gap = opts.gapMs ?? SESSION_GAP_MS;
   const closed: { key: string; n: number; start: number; viewed: number[]; bought: number[] }[] = [];

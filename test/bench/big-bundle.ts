@@ -15,18 +15,23 @@ import { sessionLists } from '../../src/recommend/sessions.js';
 import { PAGE_LIST } from '../../src/bundle/pages.js';
 import { writePaged } from '../../src/build/paged-step.js';
 
-export function writeBigBundle(dir: string, count: number, dims = 64, seed = 11): void {
-  const rng = createRng(seed);
-  const w = new BundleWriter(dir);
-  const items: BundleItem[] = Array.from({ length: count }, (_, i) => ({
+/** Products `P0000000`, `P0000001`, … with random prices, their image and category given by index. */
+function syntheticItems(count: number, rng: ReturnType<typeof createRng>, image: (i: number) => string, category: (i: number) => number): BundleItem[] {
+  return Array.from({ length: count }, (_, i) => ({
     id: `P${String(i).padStart(7, '0')}`,
     title: `Synthetic product ${i}`,
     url: `/product.html?id=P${i}`,
-    image: `images/${i}.webp`,
+    image: image(i),
     price: Math.round(rng.next() * 10_000) / 100,
     currency: 'EUR',
-    category: `c${i % 40}`,
+    category: `c${category(i)}`,
   }));
+}
+
+export function writeBigBundle(dir: string, count: number, dims = 64, seed = 11): void {
+  const rng = createRng(seed);
+  const w = new BundleWriter(dir);
+  const items = syntheticItems(count, rng, (i) => `images/${i}.webp`, (i) => i % 40);
   const m = new Float32Array(count * dims);
   for (let r = 0; r < count; r++) {
     let norm = 0;
@@ -60,15 +65,7 @@ export function writeBigBundle(dir: string, count: number, dims = 64, seed = 11)
 export function writePagedBundle(dir: string, count: number, dims = 64, seed = 12): void {
   const rng = createRng(seed);
   const w = new BundleWriter(dir);
-  const items: BundleItem[] = Array.from({ length: count }, (_, i) => ({
-    id: `P${String(i).padStart(7, '0')}`,
-    title: `Synthetic product ${i}`,
-    url: `/product.html?id=P${i}`,
-    image: `/models/demo/images/${i % 48}.webp`,
-    price: Math.round(rng.next() * 10_000) / 100,
-    currency: 'EUR',
-    category: `c${Math.floor(i / 50) % 40}`,
-  }));
+  const items = syntheticItems(count, rng, (i) => `/models/demo/images/${i % 48}.webp`, (i) => Math.floor(i / 50) % 40);
   const near = (i: number) => Array.from({ length: PAGE_LIST }, (_, k) => (i + (k % 2 ? -1 : 1) * (1 + (k >> 1)) + count) % count);
   const paged = writePaged(w, items, {
     similar: near,
