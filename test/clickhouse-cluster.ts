@@ -52,7 +52,7 @@ const USERS = `<?xml version="1.0"?>
 `;
 
 /** Starts two servers on ports from `base` (http base+n, tcp base+10+n, interserver base+20+n) and waits for both. */
-export async function startCluster(base = 18120): Promise<Cluster> {
+export async function startCluster(base = 20_000 + 30 * Math.floor(Math.random() * 1000)): Promise<Cluster> {
   const root = mkdtempSync(join(tmpdir(), 'vitrine-clickhouse-'));
   const nodes = [0, 1].map((n) => ({ http: base + n, tcp: base + 10 + n, inter: base + 20 + n }));
   const procs: ChildProcess[] = [];

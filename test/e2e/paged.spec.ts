@@ -12,18 +12,23 @@ import { pageOf } from '../../src/bundle/pages.js';
 import { expect, items, row, rowIds, test, watchErrors } from './fixtures.js';
 
 const COUNT = 5000;
-const dir = mkdtempSync(join(tmpdir(), 'vitrine-paged-'));
-writePagedBundle(join(dir, 'paged'), COUNT);
-// The same bundle with one page file altered after its checksum was taken.
-cpSync(join(dir, 'paged'), join(dir, 'tampered'), { recursive: true });
 const victim = 'P0000042';
-const pages = (JSON.parse(readFileSync(join(dir, 'paged', 'manifest.json'), 'utf8')) as { paged: { pages: number } }).paged.pages;
-const pageFile = join(dir, 'tampered', 'pages', `${pageOf(victim, pages)}.json`);
-writeFileSync(pageFile, readFileSync(pageFile, 'utf8').replace('"P0000042":[42,[43', '"P0000042":[42,[44'));
+let dir: string;
+let pages: number;
 const html = (bundle: string) =>
   `<!doctype html><html lang="en"><meta charset="utf-8"><title>paged</title><script type="module" src="/dist/vitrine.js"></script>\n<vitrine-recs src="/paged-test/${bundle}/manifest.json" product="${victim}" limit="6"></vitrine-recs>\n`;
-writeFileSync(join(dir, 'paged.html'), html('paged'));
-writeFileSync(join(dir, 'tampered.html'), html('tampered'));
+
+test.beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'vitrine-paged-'));
+  writePagedBundle(join(dir, 'paged'), COUNT);
+  // The same bundle with one page file altered after its checksum was taken.
+  cpSync(join(dir, 'paged'), join(dir, 'tampered'), { recursive: true });
+  pages = (JSON.parse(readFileSync(join(dir, 'paged', 'manifest.json'), 'utf8')) as { paged: { pages: number } }).paged.pages;
+  const pageFile = join(dir, 'tampered', 'pages', `${pageOf(victim, pages)}.json`);
+  writeFileSync(pageFile, readFileSync(pageFile, 'utf8').replace('"P0000042":[42,[43', '"P0000042":[42,[44'));
+  writeFileSync(join(dir, 'paged.html'), html('paged'));
+  writeFileSync(join(dir, 'tampered.html'), html('tampered'));
+});
 test.afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test('a paged catalog: three rows from the product\'s page record and a few meta files, never a whole-catalog file', async ({ page, startServer, requests }) => {
