@@ -21,7 +21,7 @@ import { Problems, UserError } from './problems.js';
 import type { ColumnSpec } from './table.js';
 import { applyRows, trainProjectionHead } from './train-head.js';
 import { lintCategories, lintCsv } from './lint.js';
-import { trainPairModel, type TrainedPair } from './train-pair.js';
+import { PAIR_BUCKETS, trainPairModel, type TrainedPair } from './train-pair.js';
 import { titleBuckets } from '../recommend/text.js';
 import { buildIvf, tuneNprobe, type IvfIndex } from '../recommend/ivf.js';
 import { pageLists, writePaged } from './paged-step.js';
@@ -102,8 +102,6 @@ function validationOf(c: GoesWithChoice | NextViewChoice): { validation?: Valida
   return c.validation ? { validation: { metric: c.metric, score: c.validation.score, lo: c.validation.lo, hi: c.validation.hi, queries: c.validation.queries, reason: c.reason } } : {};
 }
 
-/** Hash buckets for title words in the pair model. */
-export const PAIR_BUCKETS = 1024;
 
 
 /** Recall@10 of int8 search against exact float32, and same-label precision@10 (float32), over up to `sample` queries. */

@@ -17,7 +17,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { encodeSessions } from '../bundle/session-file.js';
 import { encodeNextView, nextViewLogits, NextViewModel, type NextViewParams } from '../model/next-view.js';
-import type { TensorHeader } from '../model/tensor-file.js';
+import type { TensorHeader } from '../bundle/tensor-file.js';
 import {
   blend, denseScores, indexSessions, modelProbabilities, ruleScores, sampleSessions, sknnScores, VSKNN,
   type NextViewConfig, type Part, type RuleParams, type SessionIndex, type SknnParams, type Sparse,

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { matMul } from '../model/next-view.js';
-import { PAIR_KIND, PAIR_TENSORS, type PairDims } from '../model/pair-model.js';
-import { decodeTensors, encodeTensors, type NamedTensor, type TensorHeader } from '../model/tensor-file.js';
+import { PAIR_KIND, PAIR_TENSORS, type PairDims } from '../recommend/pair-model.js';
+import { decodeTensors, encodeTensors, type NamedTensor, type TensorHeader } from '../bundle/tensor-file.js';
 import { createRng, type Rng } from '../recommend/rng.js';
+import { auc } from './validation.js';
 
 export interface PairData {
   /** Unit-length image embeddings, `items × visualDims`, row-major. */
@@ -49,21 +50,8 @@ export interface TrainedPair {
   dispose(): void;
 }
 
-/** Area under the ROC curve of positive vs negative scores (ties count half). */
-export function auc(positive: ArrayLike<number>, negative: ArrayLike<number>): number {
-  const all = [...Array.from(positive, (s) => [s, 1] as const), ...Array.from(negative, (s) => [s, 0] as const)].sort((a, b) => a[0] - b[0]);
-  let rankSum = 0;
-  for (let i = 0; i < all.length; ) {
-    let j = i;
-    while (j < all.length && all[j]![0] === all[i]![0]) j++;
-    const avgRank = (i + j + 1) / 2;
-    for (let k = i; k < j; k++) if (all[k]![1]) rankSum += avgRank;
-    i = j;
-  }
-  const p = positive.length;
-  const n = negative.length;
-  return p && n ? (rankSum - (p * (p + 1)) / 2) / (p * n) : NaN;
-}
+/** Hash buckets for title words in the pair model (the builder's and the evaluation's). */
+export const PAIR_BUCKETS = 1024;
 
 /** Words (and attributes) per product the model reads; the rest are ignored. */
 const MAX_TOKENS = 32;

@@ -17,8 +17,8 @@ import { metaPath, SUMS_PER_FILE, sumsPath, validateMeta } from '../bundle/pages
 import { BundleWriter } from '../bundle/writer.js';
 import { normalizeRows } from '../model/image-embedder.js';
 import { loadLayers } from '../model/model-io.js';
-import { PairModel } from '../model/pair-model.js';
-import { decodeTensors, encodeTensors, type TensorHeader } from '../model/tensor-file.js';
+import { PairModel } from '../recommend/pair-model.js';
+import { decodeTensors, encodeTensors, type TensorHeader } from '../bundle/tensor-file.js';
 import { encodeLists } from '../recommend/goes-with.js';
 import { quantizeInt8 } from '../recommend/knn.js';
 import { topIndices } from '../recommend/select.js';

@@ -98,3 +98,19 @@ export function rankOf(scores: ArrayLike<number>, target: number, excluded?: Rea
 
 /** Reciprocal rank at a cutoff: 1 / (rank + 1) when the 0-based rank is below `k`, else 0. */
 export const reciprocalRank = (rank: number, k: number): number => (rank < k ? 1 / (rank + 1) : 0);
+
+/** Area under the ROC curve of positive vs negative scores (ties count half). */
+export function auc(positive: ArrayLike<number>, negative: ArrayLike<number>): number {
+  const all = [...Array.from(positive, (s) => [s, 1] as const), ...Array.from(negative, (s) => [s, 0] as const)].sort((a, b) => a[0] - b[0]);
+  let rankSum = 0;
+  for (let i = 0; i < all.length; ) {
+    let j = i;
+    while (j < all.length && all[j]![0] === all[i]![0]) j++;
+    const avgRank = (i + j + 1) / 2;
+    for (let k = i; k < j; k++) if (all[k]![1]) rankSum += avgRank;
+    i = j;
+  }
+  const p = positive.length;
+  const n = negative.length;
+  return p && n ? (rankSum - (p * (p + 1)) / 2) / (p * n) : NaN;
+}

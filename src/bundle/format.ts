@@ -30,7 +30,7 @@ export interface ModelRef {
   weights: string;
   /**
    * A Keras-style layers model (default), a graph model (a converted SavedModel), or `tensors`:
-   * Vitrine's own weights file (`model` is its JSON header, see model/tensor-file.ts).
+   * Vitrine's own weights file (`model` is its JSON header, see bundle/tensor-file.ts).
    */
   format?: 'layers' | 'graph' | 'tensors';
 }

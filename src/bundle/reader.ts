@@ -11,7 +11,7 @@ import { readCapped } from './read-capped.js';
 import { sha256Hex } from './sha256.js';
 import { unitScales, type QuantizedMatrix } from '../recommend/knn.js';
 import type { ModelArtifacts } from '../model/model-io.js';
-import type { TensorHeader } from '../model/tensor-file.js';
+import type { TensorHeader } from './tensor-file.js';
 
 export type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
 

@@ -5,15 +5,15 @@
  * scoring chosen on their latest 15%, lists filled from the neighbourhood and by the pair model),
  * the lists read back as the worker reads them and ranked by the worker's own functions.
  */
-import { PAIR_BUCKETS } from '../build/bundle.js';
 import { buildGoesWith, type GoesWithChoice } from '../build/choose-goes-with.js';
-import { trainPairModel, type TrainedPair } from '../build/train-pair.js';
+import { PAIR_BUCKETS, trainPairModel, type TrainedPair } from '../build/train-pair.js';
 import { cooccurrenceTopK, type CooccurrenceScore, type TopKLists } from '../recommend/cooccurrence.js';
 import { encodeLists, goesWithScores, pairScores, type GoesWithLists } from '../recommend/goes-with.js';
 import { createRng } from '../recommend/rng.js';
 import { titleBuckets } from '../recommend/text.js';
 import type { BasketSplit } from './datasets.js';
-import { aucInterval, interval, listBytes, popularity, rankOf, RankMetrics, rocAuc } from './metrics.js';
+import { aucInterval, interval, listBytes, popularity, rankOf, RankMetrics } from './metrics.js';
+import { auc } from '../build/validation.js';
 import type { MethodResult } from './next-view.js';
 
 const K = 10;
@@ -143,7 +143,7 @@ export function evaluatePairs(method: PairMethod, split: BasketSplit, queries: r
     };
     const pos = split.compatibility.filter((c) => c.label).map((c) => outfitScore(c.items));
     const neg = split.compatibility.filter((c) => !c.label).map((c) => outfitScore(c.items));
-    metrics.AUC = rocAuc(pos, neg);
+    metrics.AUC = auc(pos, neg);
     intervals.AUC = aucInterval(pos, neg, seed);
     const fitb = fillInTheBlank(method, split, queries, seed);
     metrics.FITB = fitb.reduce((a, b) => a + b, 0) / Math.max(1, fitb.length);

@@ -1,7 +1,7 @@
 import type { TopKLists } from '../recommend/cooccurrence.js';
 import { createRng } from '../recommend/rng.js';
 import { bootstrapInterval } from '../build/validation.js';
-import { auc as rocAuc } from '../build/train-pair.js';
+import { auc } from '../build/validation.js';
 
 /**
  * Ranking metrics for offline evaluation; a target's rank is the builder's `rankOf` (items scoring
@@ -67,14 +67,14 @@ export function aucInterval(positive: readonly number[], negative: readonly numb
   for (let r = 0; r < rounds; r++) {
     const p = positive.map(() => positive[rng.int(positive.length)]!);
     const n = negative.map(() => negative[rng.int(negative.length)]!);
-    draws.push(rocAuc(p, n));
+    draws.push(auc(p, n));
   }
   draws.sort((a, b) => a - b);
   return [draws[Math.floor(0.025 * rounds)]!, draws[Math.floor(0.975 * rounds)]!];
 }
 
 /** Area under the ROC curve (ties count half): the builder's own, which measures its pair model. */
-export { rocAuc };
+
 
 /** Precision@k of same-label neighbours: for each row, the share of its k nearest others with its label. */
 export function labelPrecision(neighbours: (row: number) => readonly number[], labels: ArrayLike<number>, k: number): number {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { decodeTensors, encodeTensors, type NamedTensor, type TensorHeader } from './tensor-file.js';
+import { decodeTensors, encodeTensors, type NamedTensor, type TensorHeader } from '../bundle/tensor-file.js';
 
 export const NEXT_VIEW_KIND = 'gru-tied';
 

@@ -14,7 +14,7 @@ import type { BackendInfo, BackendPreference, EngineApi, Recommendation, RowKind
 import type { ImageEmbedder, NextViewModel } from '../model/runtime.js';
 import { fetchPixels } from './image.js';
 import { pagedGoesWith, pagedNext, pagedSimilar } from './paged.js';
-import { PairModel } from '../model/pair-model.js';
+import { PairModel } from '../recommend/pair-model.js';
 import { titleBuckets } from '../recommend/text.js';
 
 type Runtime = typeof import('../model/runtime.js');

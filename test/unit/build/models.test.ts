@@ -1,11 +1,12 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { initNodeTf } from '../../../src/build/node-tf.js';
 import { trainNextView } from '../../../src/build/train-next.js';
-import { trainPairModel, auc } from '../../../src/build/train-pair.js';
+import { trainPairModel } from '../../../src/build/train-pair.js';
+import { auc } from '../../../src/build/validation.js';
 import { trainProjectionHead, applyRows } from '../../../src/build/train-head.js';
 import { lintCategories } from '../../../src/build/lint.js';
 import { encodeNextView, NextViewModel, PARAM_NAMES } from '../../../src/model/next-view.js';
-import { PairModel } from '../../../src/model/pair-model.js';
+import { PairModel } from '../../../src/recommend/pair-model.js';
 import { hashToken } from '../../../src/recommend/text.js';
 import { createRng } from '../../../src/recommend/rng.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { growItemTable } from '../../../src/build/update.js';
-import { decodeTensors, encodeTensors } from '../../../src/model/tensor-file.js';
+import { decodeTensors, encodeTensors } from '../../../src/bundle/tensor-file.js';
 
 describe('growItemTable', () => {
   it('gives new products zero rows and a bias below every other, keeping the rest as stored', () => {

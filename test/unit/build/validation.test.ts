@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapInterval, clearlyBetter, evenly, pairedDifference, rankOf, reciprocalRank } from '../../../src/build/validation.js';
+import { auc, bootstrapInterval, clearlyBetter, evenly, pairedDifference, rankOf, reciprocalRank } from '../../../src/build/validation.js';
 import { createRng } from '../../../src/recommend/rng.js';
 
 describe('validation statistics', () => {
+  it('ROC AUC counts ordered pairs, ties as half', () => {
+    expect(auc([0.9, 0.4], [0.5, 0.1])).toBeCloseTo(0.75, 10);
+    expect(auc([1, 1], [1, 1])).toBeCloseTo(0.5, 10);
+    expect(auc([], [1])).toBeNaN();
+  });
+
   it('a bootstrap interval brackets the mean and narrows with more data', () => {
     const rng = createRng(3);
     const small = Array.from({ length: 50 }, () => (rng.next() < 0.3 ? 1 : 0));

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BundleError, MAX_BUNDLE_BYTES, MAX_FILE_BYTES, validateItems, validateManifest, validateTopK } from '../../../src/bundle/format.js';
-import { decodeTensors, encodeTensors } from '../../../src/model/tensor-file.js';
+import { decodeTensors, encodeTensors } from '../../../src/bundle/tensor-file.js';
 
 const demo = () => JSON.parse(readFileSync('models/demo/manifest.json', 'utf8'));
 const refusal = (f: () => unknown): BundleError => {

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initNodeTf } from '../../../src/build/node-tf.js';
 import { cooccurrencePairs, evaluatePairs, popularityPairs } from '../../../src/eval/complementary.js';
 import { timeSplit, type BasketSplit } from '../../../src/eval/datasets.js';
-import { rankOf, RankMetrics, rocAuc } from '../../../src/eval/metrics.js';
+import { rankOf, RankMetrics } from '../../../src/eval/metrics.js';
 import { nextQueries } from '../../../src/eval/next-view.js';
 import { main } from '../../../src/eval/run.js';
 import { markdownTable, svgChart } from '../../../src/eval/report.js';
@@ -28,11 +28,6 @@ describe('metrics', () => {
     expect(v['MRR@20']).toBeCloseTo((1 + 1 / 3) / 3, 10);
     expect(v['HR@20']).toBeCloseTo(2 / 3, 10);
     expect(v['NDCG@20']).toBeCloseTo((1 + 1 / Math.log2(4)) / 3, 10);
-  });
-
-  it('ROC AUC counts ordered pairs, ties as half', () => {
-    expect(rocAuc([0.9, 0.4], [0.5, 0.1])).toBeCloseTo(0.75, 10);
-    expect(rocAuc([1, 1], [1, 1])).toBeCloseTo(0.5, 10);
   });
 });
 

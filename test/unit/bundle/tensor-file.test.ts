@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeTensors, encodeTensors, fromHalf, toHalf } from '../../../src/model/tensor-file.js';
+import { decodeTensors, encodeTensors, fromHalf, toHalf } from '../../../src/bundle/tensor-file.js';
 import { createRng } from '../../../src/recommend/rng.js';
 
 describe('float16', () => {

@@ -6,7 +6,7 @@
  * TF.js and stores every catalog product's leg; the worker only computes the leg of a product
  * that is not in the bundle, so this row needs no TF.js for scoring.
  */
-import { decodeTensors, type TensorHeader } from './tensor-file.js';
+import { decodeTensors, type TensorHeader } from '../bundle/tensor-file.js';
 
 export const PAIR_KIND = 'pair-siamese';
 
