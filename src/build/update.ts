@@ -67,22 +67,7 @@ export async function updateBundle(opts: UpdateOptions): Promise<UpdateReport> {
 
   // New products: embedded as the builder would, with the bundle's own model and head.
   const problems = new Problems();
-  const added: { row: CatalogItem; vector: Float32Array; thumb?: Uint8Array }[] = [];
-  if (fresh.length) {
-    if (!manifest.similar || !manifest.imageModel) throw new UserError(`${fresh.length} new products, but the bundle has no image model to embed them with: run a full build`);
-    const m = manifest.imageModel;
-    const embedded = await embedCatalog(fresh, opts.catalog, {
-      ...opts,
-      imageModel: join(dir, m.backbone.model),
-      imageModelRange: m.inputRange ?? [0, 1],
-      imageSize: m.inputSize,
-    }, problems, log);
-    const head = await loadLayers({ modelJson: json(m.head.model) as never, weights: toBuffer(files.get(m.head.weights)!) });
-    const kept = fresh.map((_, i) => i).filter((i) => embedded.step.features[i]);
-    const vectors = kept.length ? normalizeRows(applyRows(head, kept.map((i) => embedded.step.features[i]!)), manifest.similar.dims) : new Float32Array(0);
-    head.dispose();
-    kept.forEach((i, k) => added.push({ row: fresh[i]!, vector: vectors.subarray(k * manifest.similar!.dims, (k + 1) * manifest.similar!.dims), thumb: embedded.step.thumbnails[i] }));
-  }
+  const added = await embedNew(fresh, dir, manifest, files, opts, problems, log);
   const total = count + added.length;
 
   // The new bundle: every file carried over, the changed ones replaced.
@@ -97,38 +82,7 @@ export async function updateBundle(opts: UpdateOptions): Promise<UpdateReport> {
     updated.push(bundleItem(row, path ?? row.image));
   });
   out.set(itemsFile, new TextEncoder().encode(JSON.stringify(updated)));
-  if (manifest.similar && added.length) {
-    const d = manifest.similar.dims;
-    const codes = new Uint8Array(total * d);
-    codes.set(files.get(manifest.similar.codes)!);
-    const rows = new Float32Array(added.length * d);
-    added.forEach((a, k) => rows.set(a.vector, k * d));
-    codes.set(new Uint8Array(quantizeInt8(rows, d).codes.buffer), count * d);
-    out.set(manifest.similar.codes, codes);
-  }
-  const c = manifest.complementary;
-  if (c?.file && added.length) {
-    const file = c.file;
-    const lists = validateTopK(json(file), count, file);
-    let pairLists = added.map(() => [] as [number, number][]);
-    if (c.pairModel) {
-      const { lists: more, bytes } = extendPairModel(c.pairModel, files, updated, added, count, c.method.k);
-      pairLists = more;
-      out.set(c.pairModel.weights, bytes.data);
-      out.set(c.pairModel.model, new TextEncoder().encode(JSON.stringify(bytes.header)));
-    }
-    out.set(file, new TextEncoder().encode(encodeLists([...lists, ...pairLists])));
-  }
-  if (manifest.nextView?.sessions && added.length) {
-    const path = manifest.nextView.sessions;
-    out.set(path, encodeSessions(decodeSessions(files.get(path)!, count, path), total));
-  }
-  const nv = manifest.nextView?.model;
-  if (nv && added.length) {
-    const grown = growItemTable(JSON.parse(new TextDecoder().decode(files.get(nv.model)!)) as TensorHeader, files.get(nv.weights)!, total, nv.model);
-    out.set(nv.weights, grown.data);
-    out.set(nv.model, new TextEncoder().encode(JSON.stringify(grown.header)));
-  }
+  if (added.length) growFiles(out, manifest, files, updated, added);
 
   // Written beside the bundle, then moved into place, as a build does.
   const tmp = join(dir, '..', `.${dir.split(/[\\/]/).pop()}.updating-${process.pid}`);
@@ -151,6 +105,73 @@ export async function updateBundle(opts: UpdateOptions): Promise<UpdateReport> {
   const seconds = (performance.now() - t0) / 1000;
   log(`updated ${opts.out}: ${changed} products changed, ${added.length} added, ${gone} gone from the catalog (now out of stock); ${total} products, in ${seconds.toFixed(1)} s`);
   return { items: total, changed, added: added.length, gone, seconds };
+}
+
+/**
+ * The files that grow with `added` products (indices from the bundle's count on), replaced in `out`:
+ * their int8 codes, goes-with lists from the pair model (which gains their legs), the session
+ * sample's item count, and a row of zeros in the GRU's item table.
+ */
+function growFiles(out: Map<string, Uint8Array>, manifest: Manifest, files: Map<string, Uint8Array>, updated: readonly BundleItem[], added: readonly Added[]): void {
+  const count = manifest.items.count;
+  const total = count + added.length;
+  const json = (path: string): unknown => JSON.parse(new TextDecoder().decode(files.get(path)!));
+  if (manifest.similar) {
+    const d = manifest.similar.dims;
+    const codes = new Uint8Array(total * d);
+    codes.set(files.get(manifest.similar.codes)!);
+    const rows = new Float32Array(added.length * d);
+    added.forEach((a, k) => rows.set(a.vector, k * d));
+    codes.set(new Uint8Array(quantizeInt8(rows, d).codes.buffer), count * d);
+    out.set(manifest.similar.codes, codes);
+  }
+  const c = manifest.complementary;
+  if (c?.file) {
+    const file = c.file;
+    const lists = validateTopK(json(file), count, file);
+    let pairLists = added.map(() => [] as [number, number][]);
+    if (c.pairModel) {
+      const { lists: more, bytes } = extendPairModel(c.pairModel, files, updated, added, count, c.method.k);
+      pairLists = more;
+      out.set(c.pairModel.weights, bytes.data);
+      out.set(c.pairModel.model, new TextEncoder().encode(JSON.stringify(bytes.header)));
+    }
+    out.set(file, new TextEncoder().encode(encodeLists([...lists, ...pairLists])));
+  }
+  if (manifest.nextView?.sessions) {
+    const path = manifest.nextView.sessions;
+    out.set(path, encodeSessions(decodeSessions(files.get(path)!, count, path), total));
+  }
+  const nv = manifest.nextView?.model;
+  if (nv) {
+    const grown = growItemTable(JSON.parse(new TextDecoder().decode(files.get(nv.model)!)) as TensorHeader, files.get(nv.weights)!, total, nv.model);
+    out.set(nv.weights, grown.data);
+    out.set(nv.model, new TextEncoder().encode(JSON.stringify(grown.header)));
+  }
+}
+
+/** A new product, embedded: its catalog row, unit-length vector and thumbnail. */
+interface Added {
+  row: CatalogItem;
+  vector: Float32Array;
+  thumb?: Uint8Array;
+}
+
+/** Embeds `fresh` products with the bundle's own image model and head (those whose image fails are skipped, in `problems`). */
+async function embedNew(fresh: CatalogItem[], dir: string, manifest: Manifest, files: Map<string, Uint8Array>, opts: UpdateOptions, problems: Problems, log: (line: string) => void): Promise<Added[]> {
+  if (!fresh.length) return [];
+  if (!manifest.similar || !manifest.imageModel) throw new UserError(`${fresh.length} new products, but the bundle has no image model to embed them with: run a full build`);
+  const { dims } = manifest.similar;
+  const m = manifest.imageModel;
+  const embedded = await embedCatalog(fresh, opts.catalog, { ...opts, imageModel: join(dir, m.backbone.model), imageModelRange: m.inputRange ?? [0, 1], imageSize: m.inputSize }, problems, log);
+  const head = await loadLayers({ modelJson: JSON.parse(new TextDecoder().decode(files.get(m.head.model)!)) as never, weights: toBuffer(files.get(m.head.weights)!) });
+  try {
+    const kept = fresh.map((_, i) => i).filter((i) => embedded.step.features[i]);
+    const vectors = kept.length ? normalizeRows(applyRows(head, kept.map((i) => embedded.step.features[i]!)), dims) : new Float32Array(0);
+    return kept.map((i, k) => ({ row: fresh[i]!, vector: vectors.subarray(k * dims, (k + 1) * dims), thumb: embedded.step.thumbnails[i] }));
+  } finally {
+    head.dispose();
+  }
 }
 
 /**
@@ -263,7 +284,7 @@ const toBuffer = (b: Uint8Array): ArrayBuffer => b.slice().buffer;
  * catalog products of other categories, in stock, the model scores highest — what the worker does
  * for a product outside the bundle.
  */
-function extendPairModel(ref: ModelRef, files: Map<string, Uint8Array>, items: readonly BundleItem[], added: readonly { row: CatalogItem; vector: Float32Array }[], count: number, k: number) {
+function extendPairModel(ref: ModelRef, files: Map<string, Uint8Array>, items: readonly BundleItem[], added: readonly Added[], count: number, k: number) {
   const header = JSON.parse(new TextDecoder().decode(files.get(ref.model)!)) as TensorHeader;
   const weights = toBuffer(files.get(ref.weights)!);
   const pm = PairModel.load(header, weights, count, ref.model);
