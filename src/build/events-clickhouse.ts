@@ -9,10 +9,10 @@
  * functions, one array join per query level.
  */
 import { ListSet } from './grouping.js';
+import { SESSION_GAP_MS } from '../recommend/sessions.js';
 import { UserError } from './problems.js';
-import { EVENT_KINDS, eventColumns, eventProblem, type SessionData, type SessionOptions } from './events.js';
+import { EVENT_KIND_CODES, EVENT_KINDS, EVENT_PROBLEMS, ISO_TIMESTAMP, UNIX_TIMESTAMP, eventColumns, eventProblem, type SessionData, type SessionOptions } from './events.js';
 
-const KIND_CODES = { view: 0, cart: 1, purchase: 2 } as const;
 const UNKNOWN_KIND = 255;
 
 export interface ClickHouseTable {
@@ -25,8 +25,6 @@ export interface ClickHouseTable {
   /** The source as the user wrote it, password removed: what reports name. */
   name: string;
 }
-
-export const isClickHouse = (source: string): boolean => /^clickhouses?:\/\//i.test(source);
 
 /** `clickhouse://[user[:password]@]host[:port]/db.table` (clickhouses:// for HTTPS). */
 export function parseClickHouseUrl(source: string): ClickHouseTable {
@@ -107,8 +105,8 @@ function timeExpr(col: string, type: string): string {
   if (/^(Nullable\()?(U?Int|Float|Decimal)/.test(type)) return `ifNull(${rule(`toFloat64(${c})`)}, nan)`;
   const s = trimmed(`ifNull(toString(${c}), '')`);
   // multiIf evaluates every branch: each must accept any text.
-  return `multiIf(match(${s}, ${lit('^\\d+(\\.\\d+)?$')}), ${rule(`ifNull(toFloat64OrNull(${s}), nan)`)},
-    match(${s}, ${lit('^\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:?\\d{2})?)?$')}), ifNull(toFloat64(toUInt32(parseDateTimeBestEffortOrNull(${s}, 'UTC'))) * 1000, nan), nan)`;
+  return `multiIf(match(${s}, ${lit(UNIX_TIMESTAMP.source)}), ${rule(`ifNull(toFloat64OrNull(${s}), nan)`)},
+    match(${s}, ${lit(ISO_TIMESTAMP.source)}), ifNull(toFloat64(toUInt32(parseDateTimeBestEffortOrNull(${s}, 'UTC'))) * 1000, nan), nan)`;
 }
 
 /**
@@ -121,12 +119,12 @@ export async function readSessionsClickHouse(source: string, opts: SessionOption
   const described = (await text(t, `DESCRIBE TABLE ${ident(t.database)}.${ident(t.table)} FORMAT TSV`)).trim().split('\n').map((l) => l.split('\t'));
   const header = described.map((d) => d[0]!);
   const types = new Map(described.map((d) => [d[0]!, d[1]!]));
-  const col = eventColumns(header, t.name, opts.columns);
+  const col = eventColumns(header, t.name, opts.columns, t.name);
   const byUser = col.session === undefined;
-  const gap = opts.gapMs ?? 30 * 60 * 1000;
+  const gap = opts.gapMs ?? SESSION_GAP_MS;
   const str = (i: number | undefined) => (i === undefined ? `''` : trimmed(`ifNull(toString(${ident(header[i]!)}), '')`));
   const names = Object.keys(EVENT_KINDS);
-  const kind = col.kind === undefined ? '0' : `transform(replaceRegexpAll(lower(${str(col.kind)}), ${lit('[\\s-]+')}, '_'), [${names.map(lit).join(', ')}], [${names.map((n) => KIND_CODES[EVENT_KINDS[n]!]).join(', ')}], ${UNKNOWN_KIND})`;
+  const kind = col.kind === undefined ? '0' : `transform(replaceRegexpAll(lower(${str(col.kind)}), ${lit('[\\s-]+')}, '_'), [${names.map(lit).join(', ')}], [${names.map((n) => EVENT_KIND_CODES[EVENT_KINDS[n]!]).join(', ')}], ${UNKNOWN_KIND})`;
   // With no time column (session ids), events keep no order a table can give: by product id.
   const time = col.time === undefined ? '0' : timeExpr(header[col.time]!, types.get(header[col.time]!)!);
   // Each row's first problem, in the order the JS reader checks them (0: none); it names the
@@ -144,7 +142,7 @@ export async function readSessionsClickHouse(source: string, opts: SessionOption
     rows += n;
     if (!Number(r.problem)) continue;
     const examples = r.examples as [string, string, string, string][];
-    const problemName = ['', 'product', 'time', 'kind', 'key'][Number(r.problem)]!;
+    const problemName = EVENT_PROBLEMS[Number(r.problem) - 1]!;
     for (const [key, id, timeText, kindText] of examples) {
       const p = eventProblem(problemName, { id, time: timeText, kind: kindText });
       opts.problems.skip(p.kind, { file: t.name }, `${byUser ? 'user' : 'session'} ${JSON.stringify(key.slice(0, 40))}: ${p.reason}`);

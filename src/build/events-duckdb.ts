@@ -10,12 +10,13 @@ import { extname, join } from 'node:path';
 import { ListSet } from './grouping.js';
 import { UserError, type Place, type Problems } from './problems.js';
 import { openTable, parseDelimited, textChunks } from './table.js';
-import { EVENT_KINDS, ISO_TIMESTAMP, eventColumns, eventProblem, type SessionData, type SessionOptions } from './events.js';
+import { EVENT_KIND_CODES, EVENT_KINDS, EVENT_PROBLEMS, ISO_TIMESTAMP, UNIX_TIMESTAMP, eventColumns, eventProblem, type SessionData, type SessionOptions } from './events.js';
+import { SESSION_GAP_MS } from '../recommend/sessions.js';
 
 type DuckConnection = import('@duckdb/node-api').DuckDBConnection;
 
 /** A string as an SQL literal. */
-export const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 const ident = (s: string): string => `"${s.replaceAll('"', '""')}"`;
 
 /** How the engine may use the machine: DuckDB spills what does not fit to `tempDir`. */
@@ -36,22 +37,22 @@ const formatOf = (path: string): Format => {
  * milliseconds, or ISO 8601 (no zone: UTC); NULL if neither.
  */
 const timeFromText = (t: string) => `CASE
-  WHEN regexp_full_match(${t}, '\\d+(\\.\\d+)?') THEN CASE WHEN ${t}::DOUBLE < 1e11 THEN ${t}::DOUBLE * 1000 ELSE ${t}::DOUBLE END
+  WHEN regexp_full_match(${t}, ${sqlString(UNIX_TIMESTAMP.source.slice(1, -1))}) THEN CASE WHEN ${t}::DOUBLE < 1e11 THEN ${t}::DOUBLE * 1000 ELSE ${t}::DOUBLE END
   WHEN regexp_full_match(${t}, ${sqlString(ISO_TIMESTAMP.source.slice(1, -1))}) THEN epoch_ms(CASE WHEN regexp_matches(${t}, '(Z|[+-]\\d{2}:?\\d{2})$') THEN TRY_CAST(${t} AS TIMESTAMPTZ) ELSE TRY_CAST(${t} AS TIMESTAMP) END)::DOUBLE
 END`;
 
-/** The event kind (view, cart, purchase) from a VARCHAR column; NULL for an unknown one. */
-const KIND_CODES = { view: 0, cart: 1, purchase: 2 } as const;
+/** The event kind's code (events.ts EVENT_KIND_CODES) from a VARCHAR column; NULL for an unknown one. */
 const kindFromText = (k: string) =>
-  `CASE ${k} WHEN 'view' THEN 0 WHEN 'purchase' THEN 2 ELSE CASE regexp_replace(lower(${k}), '[\\s-]+', '_', 'g') ${Object.entries(EVENT_KINDS).map(([name, kind]) => `WHEN ${sqlString(name)} THEN ${KIND_CODES[kind]}`).join(' ')} END END`;
+  `CASE ${k} WHEN 'view' THEN 0 WHEN 'purchase' THEN 2 ELSE CASE regexp_replace(lower(${k}), '[\\s-]+', '_', 'g') ${Object.entries(EVENT_KINDS).map(([name, kind]) => `WHEN ${sqlString(name)} THEN ${EVENT_KIND_CODES[kind]}`).join(' ')} END END`;
 
-const PROBLEMS = ['', 'product', 'time', 'kind', 'key'];
+/** With VITRINE_SQL_TIMES set, prints how long a step took since `t` (profiling the builder). */
+const took = (name: string, t: number) => process.env.VITRINE_SQL_TIMES && process.stderr.write(`duckdb ${name}: ${((performance.now() - t) / 1000).toFixed(2)} s\n`);
 
-/** Runs one statement; with VITRINE_SQL_TIMES set, prints how long it took (profiling the builder). */
+/** Runs one statement, timed (see `took`). */
 async function step(c: DuckConnection, name: string, sql: string): Promise<Record<string, unknown>[]> {
   const t = performance.now();
   const out = await rows(c, sql);
-  if (process.env.VITRINE_SQL_TIMES) process.stderr.write(`duckdb ${name}: ${((performance.now() - t) / 1000).toFixed(2)} s\n`);
+  took(name, t);
   return out;
 }
 
@@ -154,9 +155,9 @@ async function loadCatalog(c: DuckConnection, opts: SessionOptions, fresh?: stri
 async function aggregate(c: DuckConnection, path: string, opts: SessionOptions & { maxViews?: number }): Promise<SessionData> {
   const format = formatOf(path);
   const src = await source(c, path, format);
-  const col = eventColumns(src.header, `${path} line 1`, opts.columns);
+  const col = eventColumns(src.header, path, opts.columns);
   const byUser = col.session === undefined;
-  const gap = opts.gapMs ?? 30 * 60 * 1000;
+  const gap = opts.gapMs ?? SESSION_GAP_MS;
   const text = (i: number | undefined) => (i === undefined ? `''` : `trim(coalesce(c${i}, ''))`);
 
   await loadCatalog(c, opts, opts.addUnknown ? `SELECT ${text(col.item)} AS id FROM ${src.from} WHERE id <> '' AND id NOT IN (SELECT id FROM catalog) GROUP BY id ORDER BY min(rec)` : undefined);
@@ -223,7 +224,7 @@ async function sessionsOf(c: DuckConnection, byUser: boolean, gap: number, maxVi
       }
     }
     flush();
-    if (process.env.VITRINE_SQL_TIMES) process.stderr.write(`duckdb ${name}: ${((performance.now() - t) / 1000).toFixed(2)} s\n`);
+    took(name, t);
     return { lists: out.finish(), starts };
   };
   // The latest sessions whose views add up to at most maxViews; every basket of two or more products.
@@ -251,13 +252,13 @@ async function report(c: DuckConnection, path: string, src: { delimiter?: string
     }
   }
   for (const { problem, n } of await rows(c, `SELECT problem, count(*) AS n FROM ev WHERE problem IS NOT NULL GROUP BY problem`)) {
-    counts.set(eventProblem(PROBLEMS[Number(problem)]!, { id: '', time: '', kind: '' }).kind, Number(n));
+    counts.set(eventProblem(EVENT_PROBLEMS[Number(problem) - 1]!, { id: '', time: '', kind: '' }).kind, Number(n));
   }
   const examples = await rows(c, `SELECT problem, rec, id, time_text, kind_text FROM ev WHERE problem IS NOT NULL QUALIFY row_number() OVER (PARTITION BY problem ORDER BY rec) <= 5`);
   const lines = src.delimiter === undefined ? new Map<number, number>() : await linesOf(path, src.delimiter, src.width, examples.map((e) => Number(e.rec)));
   for (const e of examples) {
     const rec = Number(e.rec);
-    const p = eventProblem(PROBLEMS[Number(e.problem)]!, { id: String(e.id), time: String(e.time_text), kind: String(e.kind_text) });
+    const p = eventProblem(EVENT_PROBLEMS[Number(e.problem) - 1]!, { id: String(e.id), time: String(e.time_text), kind: String(e.kind_text) });
     // A JSON line's record is its line (blank lines aside); a Parquet file has rows, not lines.
     const line = format === 'json' ? rec : lines.get(rec) ?? rec;
     listed.push(format === 'parquet' ? { kind: p.kind, line, place: { file: path }, reason: `row ${rec}: ${p.reason}` } : { kind: p.kind, line, place: { file: path, line }, reason: p.reason });

@@ -16,6 +16,8 @@ export const EVENT_COLUMNS: Record<Role, string[]> = {
   kind: ['kind', 'event', 'event_type', 'type', 'action'],
 };
 
+/** Unix seconds or milliseconds, and ISO 8601 dates and times: what `parseTimestamp` and the SQL engines accept. */
+export const UNIX_TIMESTAMP = /^\d+(\.\d+)?$/;
 export const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /**
@@ -25,7 +27,7 @@ export const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)
  */
 export function parseTimestamp(raw: string): number | undefined {
   const s = raw.trim();
-  if (/^\d+(\.\d+)?$/.test(s)) {
+  if (UNIX_TIMESTAMP.test(s)) {
     const n = Number(s);
     return n < 1e11 ? n * 1000 : n;
   }
@@ -38,6 +40,8 @@ export function parseTimestamp(raw: string): number | undefined {
 }
 
 export type EventKind = 'view' | 'cart' | 'purchase';
+/** The SQL engines' codes for the kinds. */
+export const EVENT_KIND_CODES: Record<EventKind, number> = { view: 0, cart: 1, purchase: 2 };
 /** Event kinds by name (lower case, spaces and dashes as `_`); an empty kind is a view. */
 export const EVENT_KINDS: Record<string, EventKind> = {
   view: 'view', views: 'view', pageview: 'view', detail: 'view', click: 'view', '': 'view',
@@ -82,8 +86,8 @@ interface Ev {
  * An event log's columns by role, from its header (`where` names it in errors): an item, and a
  * session, or a user and a time to split the user's events into sessions.
  */
-export function eventColumns(header: string[], where: string, columns: ColumnSpec = {}): Partial<Record<Role, number>> {
-  const col = findColumns(header, where.replace(/ line 1$/, ''), EVENT_COLUMNS, columns, ['item'], '--events-columns');
+export function eventColumns(header: string[], file: string, columns: ColumnSpec = {}, where = `${file} line 1`): Partial<Record<Role, number>> {
+  const col = findColumns(header, file, EVENT_COLUMNS, columns, ['item'], '--events-columns');
   if (col.session === undefined && col.user === undefined) {
     throw new UserError(`${where}: no session or user column (looked for ${[...EVENT_COLUMNS.session, ...EVENT_COLUMNS.user].join(', ')}; map one with --events-columns session=Name or user=Name)`);
   }
@@ -93,8 +97,12 @@ export function eventColumns(header: string[], where: string, columns: ColumnSpe
   return col;
 }
 
-/** A row the readers skip, by the check it failed ('product', 'time', 'kind', 'key'): the report's kind and reason. */
-export function eventProblem(problem: string, row: { id: string; time: string; kind: string }): { kind: string; reason: string } {
+/** The checks a row can fail, in the order every reader makes them (the SQL engines number them from 1). */
+export const EVENT_PROBLEMS = ['product', 'time', 'kind', 'key'] as const;
+export type EventProblem = (typeof EVENT_PROBLEMS)[number];
+
+/** A row the readers skip, by the check it failed: the report's kind and reason. */
+export function eventProblem(problem: EventProblem, row: { id: string; time: string; kind: string }): { kind: string; reason: string } {
   switch (problem) {
     case 'product': return { kind: 'events naming products not in the catalog', reason: `unknown product ${JSON.stringify(row.id.slice(0, 80))}` };
     case 'time': return { kind: 'events with an unreadable timestamp', reason: `timestamp ${JSON.stringify(row.time.slice(0, 40))} is not Unix seconds/milliseconds or ISO 8601` };
@@ -110,6 +118,9 @@ export function eventProblem(problem: string, row: { id: string; time: string; k
  */
 export const MAX_VIEWS = 5_000_000;
 
+/** An `--events` source that is a ClickHouse table, not a file. */
+export const isClickHouse = (source: string): boolean => /^clickhouses?:\/\//i.test(source);
+
 /** Which engine aggregates an event log: DuckDB (default), or the streaming reader in this file. */
 export type EventEngine = 'duckdb' | 'js';
 
@@ -119,7 +130,7 @@ export type EventEngine = 'duckdb' | 'js';
  * `maxViews` keeps the latest sessions holding that many views; every basket is kept.
  */
 export async function readEvents(path: string, opts: SessionOptions & { engine?: EventEngine; maxViews?: number }): Promise<SessionData> {
-  if (/^clickhouses?:\/\//i.test(path)) {
+  if (isClickHouse(path)) {
     const { readSessionsClickHouse } = await import('./events-clickhouse.js');
     return readSessionsClickHouse(path, opts);
   }
@@ -146,7 +157,7 @@ function latest(data: SessionData, maxViews = Infinity): SessionData {
  */
 export async function readSessions(path: string, opts: SessionOptions): Promise<SessionData> {
   const table = await openTable(path);
-  const col = eventColumns(table.header, `${path} line 1`, opts.columns);
+  const col = eventColumns(table.header, path, opts.columns);
   const byUser = col.session === undefined;
   const gap = opts.gapMs ?? SESSION_GAP_MS;
   const closed: { key: string; n: number; start: number; viewed: number[]; bought: number[] }[] = [];
@@ -189,7 +200,7 @@ export async function readSessions(path: string, opts: SessionOptions): Promise<
     records++;
     const f = row.fields;
     const id = f[col.item!]!.trim();
-    const skip = (problem: string) => {
+    const skip = (problem: EventProblem) => {
       const p = eventProblem(problem, { id, time: col.time === undefined ? '' : f[col.time]!.trim(), kind: col.kind === undefined ? '' : f[col.kind]!.trim() });
       opts.problems.skip(p.kind, place, p.reason);
     };
