@@ -32,7 +32,6 @@ export const INDEX_ABOVE = 200_000;
 /** Catalogs above this many products get a paged bundle: a product page fetches its rows, not the catalog. */
 export const PAGE_ABOVE = 200_000;
 
-
 export interface BundleOptions extends ImageOptions {
   catalog: string;
   out: string;
@@ -101,8 +100,6 @@ export interface BuildReport {
 function validationOf(c: GoesWithChoice | NextViewChoice): { validation?: Validation } {
   return c.validation ? { validation: { metric: c.metric, score: c.validation.score, lo: c.validation.lo, hi: c.validation.hi, queries: c.validation.queries, reason: c.reason } } : {};
 }
-
-
 
 /** Recall@10 of int8 search against exact float32, and same-label precision@10 (float32), over up to `sample` queries. */
 export function measureEmbeddings(m: Float32Array, dims: number, labels: (number | undefined)[] | undefined, sample = 500) {

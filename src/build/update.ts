@@ -243,7 +243,8 @@ async function updatePaged(opts: UpdateOptions, dir: string, manifest: Manifest,
       const n = Math.min(SUMS_PER_FILE, paged.meta - c * SUMS_PER_FILE);
       files.set(sumsPath('meta', c), Buffer.concat(Array.from({ length: n }, (_, k) => sha.get(c * SUMS_PER_FILE + k)!)));
     }
-    for (const path of Object.keys(manifest.files)) (path.startsWith('../') ? w.record(path, files.get(path)!) : w.add(path, files.get(path)!));
+    // Copied already: only the meta sums are written again; every file is recorded for the manifest.
+    for (const path of Object.keys(manifest.files)) (path.startsWith('sums/meta-') ? w.add(path, files.get(path)!) : w.record(path, files.get(path)!));
     const { format: _f, version: _v, files: _files, ...fieldsOf } = manifest;
     w.finish(fieldsOf);
     await moveIntoPlace(tmp, dir);

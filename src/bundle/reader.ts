@@ -1,6 +1,6 @@
 import {
   BundleError, MAX_MANIFEST_BYTES, validateItems, validateManifest, validateTopK,
-  type BundleItem, type ModelRef, type Manifest, 
+  type BundleItem, type ModelRef, type Manifest,
 } from './format.js';
 import { once } from './once.js';
 import { MAX_SHARD_BYTES, metaPath, pageOf, pagePath, SUMS_PER_FILE, sumsPath, validateMeta, validatePage, type PagedSection, type PageRecord } from './pages.js';
@@ -65,7 +65,6 @@ export interface Bundle {
   /** A paged bundle's products by index, from the meta files they are in. */
   products(indices: readonly number[]): Promise<BundleItem[]>;
 }
-
 
 /** A paged bundle's page and meta files, each verified against its sums file (bundle/pages.ts). */
 function paging(
@@ -211,8 +210,10 @@ export async function openBundle(manifestUrl: string, options: ReaderOptions = {
   const cache = new Map<string, Promise<unknown>>();
   const cached = <T>(key: string, load: () => Promise<T>) => once(cache, key, load);
 
-  /** A file checked against its length (when known: at most `max` otherwise) and sha256. */
-  /** `entry.sha256` may still be on its way (a sums file): the file is fetched meanwhile. */
+  /**
+   * A file checked against its length (when known: at most `max` otherwise) and sha256, which may
+   * still be on its way (from a sums file): the file is fetched meanwhile.
+   */
   const verified = (path: string, entry: { bytes?: number; sha256: string | Promise<string> }, max = entry.bytes ?? 0): Promise<ArrayBuffer> =>
     cached(`file:${path}`, async () => {
       void Promise.resolve(entry.sha256).catch(() => {}); // awaited below; a failure is reported there

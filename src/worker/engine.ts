@@ -26,12 +26,11 @@ export interface EngineOptions {
 
 interface OpenBundle {
   bundle: Bundle;
+  /** `items` and `index` are empty in a paged bundle (`bundle.manifest.paged`): its rows read page records (worker/paged.ts). */
   items: BundleItem[];
   index: Map<string, number>;
   /** Models load once per bundle, on first need. */
   models: Map<string, Promise<unknown>>;
-  /** A paged bundle: `items` and `index` stay empty, rows read page records (worker/paged.ts). */
-  paged: boolean;
   /**
    * Paged: each product's similar row in progress. The product's other rows fetch their products'
    * files after it (as `primary` below), so on a slow link the first row comes first.
@@ -92,11 +91,11 @@ export function createEngine(opts: EngineOptions): EngineApi {
   const open = (src: string, given: Pick<RowQuery, 'manifest' | 'cached'>): Promise<OpenBundle> =>
     once(bundles, src, async () => {
       const bundle = await openBundle(src, given);
-      if (bundle.manifest.paged) return { bundle, items: [], index: new Map(), models: new Map(), paged: true, firstRows: new Map(), primary: Promise.resolve() };
+      if (bundle.manifest.paged) return { bundle, items: [], index: new Map(), models: new Map(), firstRows: new Map(), primary: Promise.resolve() };
       // Items and embeddings in parallel: the similar row needs both, and either may be the larger.
       const primary = bundle.manifest.similar ? bundle.embeddings().catch(() => undefined) : Promise.resolve();
       const items = await bundle.items();
-      return { bundle, items, index: new Map(items.map((it, i) => [it.id, i])), models: new Map(), paged: false, firstRows: new Map(), primary };
+      return { bundle, items, index: new Map(items.map((it, i) => [it.id, i])), models: new Map(), firstRows: new Map(), primary };
     });
 
   /**
@@ -157,7 +156,7 @@ export function createEngine(opts: EngineOptions): EngineApi {
 
   async function similar(q: RowQuery, b: OpenBundle): Promise<RowResult> {
     if (!b.bundle.manifest.similar) return { row: 'similar', basis: 'embedding', items: [] };
-    if (b.paged) {
+    if (b.bundle.manifest.paged) {
       const first = pagedSimilar(b.bundle, q.product, wanted(q));
       b.firstRows.set(q.product, first.catch(() => undefined));
       const listed = await first;
@@ -188,7 +187,7 @@ export function createEngine(opts: EngineOptions): EngineApi {
     const c = b.bundle.manifest.complementary;
     const self = b.index.get(q.product);
     if (!c) return { row: 'complementary', basis: 'complementary', items: [] };
-    if (b.paged) {
+    if (b.bundle.manifest.paged) {
       // Products outside a paged catalog get no goes-with row: the pair model would score every product.
       await b.firstRows.get(q.product);
       const listed = await pagedGoesWith(b.bundle, q.product, wanted(q), q.limit);
@@ -228,11 +227,12 @@ export function createEngine(opts: EngineOptions): EngineApi {
     const n = b.bundle.manifest.nextView;
     if (!n) return { row: 'next', basis: 'often-next', items: [] };
     const views = (await (await history).list()).filter((e) => e.kind === 'view');
-    if (b.paged && b.bundle.manifest.paged) {
+    const paged = b.bundle.manifest.paged;
+    if (paged) {
       const ids: string[] = [];
       for (const e of [...currentSession(views, Date.now()), { productId: q.product }]) if (e.productId && ids[ids.length - 1] !== e.productId) ids.push(e.productId);
       await b.firstRows.get(q.product);
-      const listed = await pagedNext(b.bundle, ids, b.bundle.manifest.paged.nextDepth, wanted(q));
+      const listed = await pagedNext(b.bundle, ids, paged.nextDepth, wanted(q));
       return { row: 'next', basis: ids.length > 1 ? 'session' : 'often-next', items: toItems(b, listed.hits, q, listed.item) };
     }
     // The shopper's current session, as bundle indices, repeats of the same product collapsed;
