@@ -34,8 +34,10 @@ test('the next row reads this shopper’s session; history survives a reload; cl
 
   await page.reload();
   await expect(page.locator(row('next'))).toHaveAttribute('data-basis', 'session');
-  const views = await page.evaluate(async () => (await import('/dist/vitrine.js' as string)).getHistory());
-  expect(views.map((e: { productId: string }) => e.productId)).toEqual(['VT0001', 'VT0150', 'VT0300', 'VT0300']);
+  // The reload's own view is recorded while its rows load, as above.
+  await expect
+    .poll(() => page.evaluate(async () => ((await import('/dist/vitrine.js' as string)).getHistory() as Promise<{ productId: string }[]>).then((v) => v.map((e) => e.productId))))
+    .toEqual(['VT0001', 'VT0150', 'VT0300', 'VT0300']);
 
   await page.evaluate(async () => (await import('/dist/vitrine.js' as string)).clearHistory());
   expect(await storedEvents(page)).toBe(0);
