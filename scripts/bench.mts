@@ -98,6 +98,31 @@ const PROBE = `(() => {
 })();`;
 type Probe = { firstItem: number | null; longTasks: [number, number][]; ours: [number, number, number][] };
 
+/**
+ * The fastest page that has a row's bytes: a blank page of the same origin whose first line (inline,
+ * in its head) fetches them, stage after dependent stage, as the parser reaches it. Sets `__fetched`
+ * (ms since navigation start). Its URL's hash says what: `{ base, stages, cache }`.
+ */
+const FETCH_PAGE = `<!doctype html><meta charset="utf-8"><title>fetch</title><script>
+(async () => {
+  const { base, stages, cache } = JSON.parse(decodeURIComponent(location.hash.slice(1)));
+  for (const stage of stages) await Promise.all(stage.map((x) => fetch(base + x, { cache }).then((r) => r.arrayBuffer())));
+  window.__fetched = performance.now();
+})();
+</script>
+`;
+
+/** Navigation start → the bytes of `stages` fetched by FETCH_PAGE in a new page of `context`, on the same link. */
+async function pageFetch(context: BrowserContext, url: string, job: { base: string; stages: string[][]; cache: RequestCache }, throttled: boolean): Promise<number> {
+  const f = await context.newPage();
+  if (throttled) await throttle(context, f);
+  await f.goto(`${url}bench/fetch.html#${encodeURIComponent(JSON.stringify(job))}`);
+  await f.waitForFunction(() => typeof (window as unknown as { __fetched?: number }).__fetched === 'number', undefined, { timeout: 120_000 });
+  const ms = await f.evaluate(() => (window as unknown as { __fetched: number }).__fetched);
+  await f.close();
+  return ms;
+}
+
 async function throttle(context: BrowserContext, page: Page): Promise<void> {
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
@@ -146,6 +171,7 @@ interface ModelTimes {
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'vitrine-bench-'));
   writeFileSync(join(dir, 'blank.html'), '<!doctype html><meta charset="utf-8"><title>bench</title>\n');
+  writeFileSync(join(dir, 'fetch.html'), FETCH_PAGE);
   for (const name of ['knn-worker', 'model-worker', 'next-worker']) {
     await build({ entryPoints: [`test/bench/${name}.ts`], outfile: join(dir, `${name}.js`), bundle: true, format: 'iife', target: 'es2022', minify: true, logLevel: 'error', define: { 'process.env.NODE_ENV': '"production"' } });
   }
@@ -237,7 +263,7 @@ async function timeToFirstRow(browser: Browser, compressed: Served, raw: Served,
   for (const link of ['localhost', 'slow-4g', 'slow-4g-uncompressed'] as const) {
     const store = link === 'slow-4g-uncompressed' ? raw : compressed;
     const page = `${store.url}product.html?id=VT0001`;
-    const t = { cold: [] as number[], warm: [] as number[], fetchCold: [] as number[], fetchWarm: [] as number[], longLoad: [] as number[], longRefresh: [] as number[], oursLoad: [] as number[], oursRefresh: [] as number[] };
+    const t = { cold: [] as number[], warm: [] as number[], fetchCold: [] as number[], fetchWarm: [] as number[], pageCold: [] as number[], longLoad: [] as number[], longRefresh: [] as number[], oursLoad: [] as number[], oursRefresh: [] as number[] };
     const n = link === 'localhost' ? runs : Math.max(3, Math.ceil(runs / 3));
     for (let r = 0; r < n + 1; r++) {
       const context = await browser.newContext();
@@ -280,9 +306,12 @@ async function timeToFirstRow(browser: Browser, compressed: Served, raw: Served,
           },
           { base: `${store.url}models/demo/`, files: needed, cache: phase === 'cold' ? 'no-store' : 'default' },
         );
+        // The same bytes from navigation start, by the fastest page that can have them.
+        const withPage = phase === 'cold' && link !== 'localhost' ? await pageFetch(context, store.url, { base: `${store.url}models/demo/`, stages: [needed], cache: 'no-store' }, true) : NaN;
         if (r > 0) {
           // Run 0 warms the machine (JIT, disk cache) and is left out.
           t[phase].push(first);
+          if (phase === 'cold') t.pageCold.push(withPage);
           t[phase === 'cold' ? 'fetchCold' : 'fetchWarm'].push(ms);
           if (phase === 'cold' && link === 'localhost') {
             t.longLoad.push(...loadTasks), t.longRefresh.push(...refreshTasks), t.oursLoad.push(...oursLoad), t.oursRefresh.push(...oursRefresh);
@@ -307,9 +336,18 @@ async function timeToFirstRow(browser: Browser, compressed: Served, raw: Served,
         key: `ttfr_${phase}${suffix}`,
         what: `navigation start → first item of a row, ${phase === 'cold' ? 'fresh cache' : 'second view, same browser context'}, ${where} (median of ${n}; p95 ${fmt(p95(t[phase]))} ms); the baseline fetches manifest+items+embeddings in parallel in a blank page${phase === 'warm' ? ' (revalidated)' : ''}`,
         value: v, unit: 'ms', baseline: { what: `bare fetch${phase === 'warm' ? ', warm' : ''}`, value: b }, ratio: v / b,
-        ...(headline ? { target: '≤ 1.5', met: v / b <= 1.5 } : {}),
+        ...(headline ? { target: '≤ 1.5 (old form: navigation counted for the widget only)', met: v / b <= 1.5 } : {}),
       });
-      if (headline) json.ratios![link === 'slow-4g' ? 'ttfr_vs_fetch' : 'ttfr_vs_fetch_uncompressed'] = v / b;
+      if (headline) {
+        json.ratios![link === 'slow-4g' ? 'ttfr_vs_fetch' : 'ttfr_vs_fetch_uncompressed'] = v / b;
+        const p = median(t.pageCold);
+        fig({
+          key: `ttfr_cold${suffix}_vs_page`,
+          what: `the same first row against a blank page of the store whose inline first line fetches the same files (navigation start → fetched: the fastest any page has those bytes; the widget's own cost is the rest)`,
+          value: v, unit: 'ms', baseline: { what: 'page + bare fetch', value: p }, ratio: v / p, target: '≤ 1.5', met: v / p <= 1.5,
+        });
+        json.ratios![link === 'slow-4g' ? 'ttfr_vs_page_fetch' : 'ttfr_vs_page_fetch_uncompressed'] = v / p;
+      }
     }
     if (link === 'localhost') {
       const worst = (xs: number[]) => (xs.length ? Math.max(...xs) : 0);
@@ -582,7 +620,7 @@ async function pagedRows(browser: Browser, store: Served, dir: string, json: Rec
   writePagedBundle(join(dir, 'paged'), count);
   process.stderr.write(`paged: wrote a ${count.toLocaleString('en')}-product paged bundle in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
   const product = 'P0000042';
-  writeFileSync(join(dir, 'paged.html'), `<!doctype html><meta charset="utf-8"><title>paged</title><script type="module" src="/dist/vitrine.js"></script>\n<vitrine-recs src="/bench/paged/manifest.json" product="${product}"></vitrine-recs>\n`);
+  writeFileSync(join(dir, 'paged.html'), `<!doctype html><meta charset="utf-8"><title>paged</title><link rel="preload" href="/bench/paged/manifest.json" as="fetch" crossorigin="anonymous"><script type="module" src="/dist/vitrine.js"></script>\n<vitrine-recs src="/bench/paged/manifest.json" product="${product}"></vitrine-recs>\n`);
   const manifest = JSON.parse(readFileSync(join(dir, 'paged', 'manifest.json'), 'utf8')) as { paged: { pages: number; metaSize: number } };
   // What the first (similar) row reads, stage by stage.
   const n = pageOf(product, manifest.paged.pages);
@@ -615,23 +653,24 @@ async function pagedRows(browser: Browser, store: Served, dir: string, json: Rec
     await throttle(context, f);
     await f.goto(`${store.url}bench/blank.html`);
     // Timed from the fetches' start, and from the blank page's own navigation start (a page must be loaded to fetch anything).
-    const [ms, sinceNavigation] = await f.evaluate(async ({ base, stages }) => {
+    const ms = await f.evaluate(async ({ base, stages }) => {
       const t = performance.now();
       for (const stage of stages) await Promise.all(stage.map((x) => fetch(base + x, { cache: 'no-store' }).then((r) => r.arrayBuffer())));
-      return [performance.now() - t, performance.now()];
+      return performance.now() - t;
     }, { base: `${store.url}bench/paged/`, stages });
-    if (r > 0) t.first.push(first), t.fetch.push(ms), t.navFetch.push(sinceNavigation), t.bytes.push(bytes), t.heap.push(heap);
+    const withPage = await pageFetch(context, store.url, { base: `${store.url}bench/paged/`, stages, cache: 'no-store' }, true);
+    if (r > 0) t.first.push(first), t.fetch.push(ms), t.navFetch.push(withPage), t.bytes.push(bytes), t.heap.push(heap);
     await context.close();
   }
   const [first, bare, bytes, heap] = [median(t.first), median(t.fetch), median(t.bytes), median(t.heap)];
   json.bytes = { ...(json.bytes ?? {}), first_rows_1m: bytes, heap_worker_1m: heap };
-  json.ratios = { ...(json.ratios ?? {}), ttfr_paged_1m_vs_fetch: first / bare };
+  const withPage = median(t.navFetch);
+  json.ratios = { ...(json.ratios ?? {}), ttfr_paged_1m_vs_fetch: first / bare, ttfr_paged_1m_vs_page_fetch: first / withPage };
   const label = `${count.toLocaleString('en')}-product paged bundle`;
   fig({ key: 'first_rows_1m', what: `bytes on the wire (compressed, headers included) for a catalog product's three rows from a ${label}, page and worker (median of ${runsHere})`, value: bytes / 1024, unit: 'KB', target: '≤ 1024', met: bytes <= 1024 * 1024 });
   fig({ key: 'heap_worker_1m', what: `the worker's JS memory with the three rows of a ${label} shown`, value: heap / 2 ** 20, unit: 'MB', target: '≤ 64', met: heap <= 64 * 2 ** 20 });
-  fig({ key: 'ttfr_paged_1m', what: `navigation start → first item, ${label}, slow-4G compressed; the baseline fetches what the first row read (${stages.flat().length} files) in a blank page in its three dependent stages`, value: first, unit: 'ms', baseline: { what: 'bare fetch', value: bare }, ratio: first / bare, target: '≤ 1.5', met: first / bare <= 1.5 });
-  const withNavigation = median(t.navFetch);
-  fig({ key: 'ttfr_paged_1m_vs_page', what: `the same first row against a blank page's navigation plus those fetches (what a page without any widget code needs to have those bytes)`, value: first, unit: 'ms', baseline: { what: 'navigation + bare fetch', value: withNavigation }, ratio: first / withNavigation });
+  fig({ key: 'ttfr_paged_1m', what: `navigation start → first item, ${label}, slow-4G compressed; the baseline fetches what the first row read (${stages.flat().length} files) in a loaded blank page in its three dependent stages, timed from the first fetch (old form: the store page's navigation is counted for the widget only)`, value: first, unit: 'ms', baseline: { what: 'bare fetch', value: bare }, ratio: first / bare, target: '≤ 1.5 (old form)', met: first / bare <= 1.5 });
+  fig({ key: 'ttfr_paged_1m_vs_page', what: `the same first row against a blank page of the store whose inline first line fetches those files in their stages (navigation start → fetched: the fastest any page has those bytes)`, value: first, unit: 'ms', baseline: { what: 'page + bare fetch', value: withPage }, ratio: first / withPage, target: '≤ 1.5', met: first / withPage <= 1.5 });
 }
 
 /**

@@ -11,7 +11,8 @@ import { dequantizeRow, rowScore, searchInt8, type QuantizedMatrix } from '../re
 import type { NextViewConfig } from '../recommend/next-view-config.js';
 import { indexSessions, nextViewTop } from '../recommend/next-view.js';
 import type { BundleItem } from '../bundle/format.js';
-import { META_SIZE, PAGE_LIST, PAGE_RECORDS, SUMS_PER_FILE, metaPath, pageOf, pagePath, sumsPath, type PagedSection, type PageRecord } from '../bundle/pages.js';
+import { CELLS_HEAD, META_SIZE, PAGE_LIST, PAGE_RECORDS, SUMS_PER_FILE, cellPath, metaPath, pageOf, pagePath, sumsPath, type PagedSection, type PageRecord, type ShardKind } from '../bundle/pages.js';
+import { encodeIvfCell, encodeIvfHead } from '../bundle/ivf-file.js';
 
 /** A product's precomputed lists, best first. */
 export interface PageLists {
@@ -46,8 +47,11 @@ const round = (x: number) => Number(x.toPrecision(4));
  * Writes the page, meta and sums files of `items` (in bundle order) into `w`'s directory; the
  * sums files are recorded in `w` (the manifest lists them), the rest only in the sums.
  */
-export function writePaged(w: BundleWriter, items: readonly BundleItem[], lists: PageLists, nextDepth: number): PagedSection {
-  const section: PagedSection = { pages: Math.max(1, Math.ceil(items.length / PAGE_RECORDS)), meta: Math.ceil(items.length / META_SIZE), metaSize: META_SIZE, nextDepth };
+export function writePaged(w: BundleWriter, items: readonly BundleItem[], lists: PageLists, nextDepth: number, search?: { index: IvfIndex; rows: QuantizedMatrix }): PagedSection {
+  const section: PagedSection = {
+    pages: Math.max(1, Math.ceil(items.length / PAGE_RECORDS)), meta: Math.ceil(items.length / META_SIZE), metaSize: META_SIZE, nextDepth,
+    ...(search ? { cells: search.index.nlist } : {}),
+  };
   const unlisted = new BundleWriter(w.dir);
   const pages: Record<string, PageRecord>[] = Array.from({ length: section.pages }, () => ({}));
   items.forEach((it, i) => {
@@ -56,8 +60,12 @@ export function writePaged(w: BundleWriter, items: readonly BundleItem[], lists:
   });
   pages.forEach((records, n) => unlisted.add(pagePath(n), JSON.stringify(records)));
   for (let n = 0; n < section.meta; n++) unlisted.add(metaPath(n), JSON.stringify(items.slice(n * META_SIZE, (n + 1) * META_SIZE)));
+  if (search) {
+    w.add(CELLS_HEAD, encodeIvfHead(search.index));
+    for (let c = 0; c < search.index.nlist; c++) unlisted.add(cellPath(c), encodeIvfCell(search.index, search.rows, c));
+  }
   const files = unlisted.listed();
-  const sums = (kind: 'pages' | 'meta', count: number, path: (n: number) => string) => {
+  const sums = (kind: ShardKind, count: number, path: (n: number) => string) => {
     for (let c = 0; c * SUMS_PER_FILE < count; c++) {
       const n = Math.min(SUMS_PER_FILE, count - c * SUMS_PER_FILE);
       const out = new Uint8Array(32 * n);
@@ -67,5 +75,6 @@ export function writePaged(w: BundleWriter, items: readonly BundleItem[], lists:
   };
   sums('pages', section.pages, pagePath);
   sums('meta', section.meta, metaPath);
+  if (section.cells) sums('cells', section.cells, cellPath);
   return section;
 }

@@ -11,6 +11,10 @@
  * - `sums/pages-<c>.bin`, `sums/meta-<c>.bin`: the sha256 of {@link SUMS_PER_FILE} page or meta files
  *   each, 32 bytes apiece; these are listed in the manifest (with their own sha256), the page and
  *   meta files are not — a manifest of 15,000 entries would be larger than a product page's rows.
+ * - With a search index (a catalog above the builder's `--index-above`): `cells/head.bin` (listed
+ *   in the manifest; the index without its codes) and `cells/<c>.bin`, one per cell, with the codes
+ *   and int8 rows of its products (bundle/ivf-file.ts), summed in `sums/cells-<c>.bin`: an image
+ *   query fetches the head and the cells it scans, not the whole index and embeddings.
  */
 import type { BundleItem } from './format.js';
 
@@ -37,7 +41,14 @@ export interface PagedSection {
   metaSize: number;
   /** How many of a session's latest views the next row sums the lists of (the latest weighs most). */
   nextDepth: number;
+  /** Cell files (`cells/<c>.bin`): the search index's cells, with {@link CELLS_HEAD}; absent without an index. */
+  cells?: number;
+  /** {@link TAIL_FILE}, where `--update` added products past the index's cells. */
+  tail?: string;
 }
+
+export const CELLS_HEAD = 'cells/head.bin';
+export const TAIL_FILE = 'cells/tail.bin';
 
 /** FNV-1a of a product id's UTF-16 units: the page file its record is in. */
 export function pageOf(id: string, pages: number): number {
@@ -48,13 +59,16 @@ export function pageOf(id: string, pages: number): number {
 
 export const pagePath = (n: number) => `pages/${n}.json`;
 export const metaPath = (n: number) => `meta/${n}.json`;
-export const sumsPath = (kind: 'pages' | 'meta', chunk: number) => `sums/${kind}-${chunk}.bin`;
+export const cellPath = (n: number) => `cells/${n}.bin`;
+export type ShardKind = 'pages' | 'meta' | 'cells';
+export const sumsPath = (kind: ShardKind, chunk: number) => `sums/${kind}-${chunk}.bin`;
+/** How many files of `kind` a section has. */
+export const shardCount = (p: PagedSection, kind: ShardKind): number => (kind === 'pages' ? p.pages : kind === 'meta' ? p.meta : (p.cells ?? 0));
 
 /** Every sums file a paged section lists. */
 export function sumsFiles(p: PagedSection): string[] {
   const out: string[] = [];
-  for (let c = 0; c * SUMS_PER_FILE < p.pages; c++) out.push(sumsPath('pages', c));
-  for (let c = 0; c * SUMS_PER_FILE < p.meta; c++) out.push(sumsPath('meta', c));
+  for (const kind of ['pages', 'meta', 'cells'] as const) for (let c = 0; c * SUMS_PER_FILE < shardCount(p, kind); c++) out.push(sumsPath(kind, c));
   return out;
 }
 

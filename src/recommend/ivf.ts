@@ -158,7 +158,7 @@ export function searchIvf(index: IvfIndex, query: Float32Array, k: number, opts:
   const { rescore, exclude } = opts;
   const { rowBytes, slots } = index;
 
-  const cells = best(nlist, nprobe, cellScores(index, query));
+  const cells = nearestCells(index, query, nprobe);
 
   // ⟨q, lo + step·x⟩ = ⟨q, lo⟩ + Σ_d (q_d·step_d)·x_d: a constant plus a weighted sum of codes.
   let base = 0;
@@ -305,7 +305,7 @@ const quantizedCentres = new WeakMap<Float32Array, QuantizedMatrix>();
  * Every cell's `⟨q, centre⟩` up to a positive factor, to rank them: through the int8 kernel when it
  * runs (its error, ~1e-3, only reorders near-ties).
  */
-function cellScores(index: IvfIndex, query: Float32Array): ArrayLike<number> {
+function cellScores(index: Pick<IvfIndex, 'centroids' | 'dims' | 'nlist'>, query: Float32Array): ArrayLike<number> {
   const { centroids, dims, nlist } = index;
   let q = quantizedCentres.get(centroids);
   if (!q) quantizedCentres.set(centroids, (q = quantizeInt8(centroids, dims)));
@@ -318,6 +318,11 @@ function cellScores(index: IvfIndex, query: Float32Array): ArrayLike<number> {
     out[c] = dot;
   }
   return out;
+}
+
+/** The `n` cells whose centres are nearest `query`, nearest first: the cells a search scans. */
+export function nearestCells(index: Pick<IvfIndex, 'centroids' | 'dims' | 'nlist'>, query: Float32Array, n: number): number[] {
+  return best(index.nlist, Math.min(index.nlist, n), cellScores(index, query));
 }
 
 /** The `k` highest of `scores`, best first. */

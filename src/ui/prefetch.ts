@@ -1,8 +1,9 @@
 /**
  * A head start for the first row. While the worker's script downloads and starts, the page already
  * fetches the bundle's manifest and the files the similar row reads (items, embeddings, scales; in a
- * paged bundle, the product's page file and its sums), the
- * way the worker will ask for them (`credentials: 'omit'`, same URLs), so the worker's own requests
+ * paged bundle, the product's page file and its sums, then the meta files of the products its
+ * record lists first), the way the worker will ask for them (`credentials: 'omit'`, or as the page's
+ * own preload of them did; same URLs), so the worker's own requests
  * find them in the HTTP cache or join the transfer in flight. On a phone's link this saves the
  * manifest's round trip and overlaps the worker's start with the bundle's bytes.
  *
@@ -20,7 +21,7 @@
  */
 import { isBundlePath, MAX_MANIFEST_BYTES } from '../bundle/paths.js';
 import { readCapped } from '../bundle/read-capped.js';
-import { MAX_SHARD_BYTES, pageOf, pagePath, SUMS_PER_FILE, sumsPath } from '../bundle/pages.js';
+import { MAX_SHARD_BYTES, metaPath, pageOf, pagePath, SUMS_PER_FILE, sumsPath } from '../bundle/pages.js';
 
 const warmed = new Set<string>();
 /**
@@ -37,7 +38,17 @@ const got = new Map<string, { manifest: string; cached: string[] }>();
  */
 export const prefetched = (src: string): { manifest?: string; cached?: string[] } => got.get(src) ?? {};
 
-const get = (url: string) => fetch(url, { credentials: 'omit', priority: 'high' } as RequestInit);
+/**
+ * Fetches `url` as the worker will (no cookies) — or, where the page preloads it
+ * (`<link rel=preload as=fetch crossorigin>`), as the preload did, so that this request takes the
+ * preloaded response instead of asking again: a preload cannot omit credentials, and only a request
+ * with the same mode and credentials is served from it.
+ */
+function get(url: string) {
+  const preload = [...document.querySelectorAll<HTMLLinkElement>('link[rel~="preload" i][as="fetch" i][crossorigin]')].find((l) => l.href === url);
+  const credentials: RequestCredentials = !preload ? 'omit' : preload.crossOrigin === 'use-credentials' ? 'include' : 'same-origin';
+  return fetch(url, { credentials, priority: 'high' } as RequestInit);
+}
 
 /** The body, or undefined (and cancelled) when the answer is not OK or passes `max` bytes. */
 const read = (res: Response, max: number) => (res.ok && res.body ? readCapped(res.body, max) : void res.body?.cancel().catch(() => {}));
@@ -46,28 +57,60 @@ interface ManifestView {
   files?: Record<string, { bytes?: unknown }>;
   items?: { file?: unknown };
   similar?: { codes?: unknown; scales?: unknown };
-  paged?: { pages?: unknown };
+  paged?: { pages?: unknown; metaSize?: unknown };
 }
 
+type Wanted = [path: string, max: number];
+
+/** A file the manifest lists, with its listed size as the cap. */
+const listed = (m: ManifestView, path: unknown): Wanted | undefined => {
+  const size = typeof path === 'string' ? m.files?.[path]?.bytes : undefined;
+  return typeof path === 'string' && typeof size === 'number' ? [path, size] : undefined;
+};
+
 /** The files the first row of `product` reads: a paged bundle's page of the product (and its sums), else the whole-catalog files. */
-function firstRowFiles(m: ManifestView, product: string | undefined): [string, number][] {
+function firstRowFiles(m: ManifestView, product: string | undefined): Wanted[] {
   const pages = m.paged?.pages;
   if (m.paged) {
     if (!product || !Number.isInteger(pages) || (pages as number) < 1) return [];
     const n = pageOf(product, pages as number);
-    const sums = sumsPath('pages', Math.floor(n / SUMS_PER_FILE));
-    const size = m.files?.[sums]?.bytes;
-    return typeof size === 'number' ? [[sums, size], [pagePath(n), MAX_SHARD_BYTES]] : [];
+    const sums = listed(m, sumsPath('pages', Math.floor(n / SUMS_PER_FILE)));
+    return sums ? [sums, [pagePath(n), MAX_SHARD_BYTES]] : [];
   }
-  const out: [string, number][] = [];
-  for (const path of [m.items?.file, m.similar?.codes, m.similar?.scales]) {
-    const size = typeof path === 'string' ? m.files?.[path]?.bytes : undefined;
-    if (typeof path === 'string' && typeof size === 'number') out.push([path, size]);
+  return [m.items?.file, m.similar?.codes, m.similar?.scales].map((p) => listed(m, p)).filter((w): w is Wanted => !!w);
+}
+
+/**
+ * A paged bundle's second step: the meta files (and sums) of the products the similar row shows
+ * first — read from the product's record in its page file, which the page has just fetched — so
+ * they are on their way while the worker still starts. Anything unexpected: nothing.
+ */
+function similarMetaFiles(m: ManifestView, page: Uint8Array, product: string, shown: number): Wanted[] {
+  const size = m.paged?.metaSize;
+  if (!Number.isInteger(size) || (size as number) < 1) return [];
+  let rec: unknown;
+  try {
+    rec = (JSON.parse(new TextDecoder().decode(page)) as Record<string, unknown>)[product];
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(rec) || !Array.isArray(rec[1])) return [];
+  const metas = new Set<number>();
+  for (const j of (rec[1] as unknown[]).filter((j) => j !== rec[0]).slice(0, shown)) if (Number.isInteger(j) && (j as number) >= 0) metas.add(Math.floor((j as number) / (size as number)));
+  const out: Wanted[] = [];
+  for (const n of metas) {
+    const sums = listed(m, sumsPath('meta', Math.floor(n / SUMS_PER_FILE)));
+    if (sums && !out.some(([p]) => p === sums[0])) out.push(sums);
+    out.push([metaPath(n), MAX_SHARD_BYTES]);
   }
   return out;
 }
 
-export function prefetchBundle(src: string, product?: string): void {
+/**
+ * Starts the fetches for `src`'s first row of `product`, once per page view; `shown` is how many
+ * products that row shows (the element's limit, with the worker's margin).
+ */
+export function prefetchBundle(src: string, product?: string, shown = 12): void {
   if (warmed.has(src) || typeof fetch !== 'function') return;
   warmed.add(src);
   get(src)
@@ -79,11 +122,15 @@ export function prefetchBundle(src: string, product?: string): void {
       const cached: string[] = [];
       got.set(src, { manifest: text, cached });
       const m = JSON.parse(text) as ManifestView;
-      for (const [path, size] of firstRowFiles(m, product)) {
+      const warm = ([path, max]: Wanted) => {
         // The manifest check's own rule (paths.ts), and a size the manifest gives.
-        if (!isBundlePath(path)) continue;
+        if (!isBundlePath(path) || cached.includes(path)) return undefined;
         cached.push(path);
-        get(new URL(path, src).href).then((r) => read(r, size), () => {});
+        return get(new URL(path, src).href).then((r) => read(r, max), () => undefined);
+      };
+      for (const file of firstRowFiles(m, product)) {
+        const body = warm(file);
+        if (m.paged && product && file[0].startsWith('pages/')) body?.then((page) => page && similarMetaFiles(m, page, product, shown).forEach(warm));
       }
     })
     .catch(() => {});

@@ -92,6 +92,19 @@ function price(value: number | undefined, currency: string | undefined, lang: st
   return f.format(value);
 }
 
+let warmed = false;
+/**
+ * The first number format of a page costs tens of milliseconds (the engine loads its locale data):
+ * paid while the rows' files are still on the way, in idle time, not when the first row is shown.
+ */
+function warmPrices(lang: string): void {
+  if (warmed) return;
+  warmed = true;
+  const warm = () => price(1, 'EUR', lang);
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(warm, { timeout: 1000 });
+  else setTimeout(warm, 50);
+}
+
 /**
  * Product recommendations computed in the shopper's browser from a static model bundle.
  *
@@ -236,7 +249,7 @@ export class VitrineRecsElement extends LitElement {
     // The bundle's first files are fetched as soon as there is a src, before the page names its product.
     if (this.src && this.isConnected) {
       try {
-        prefetchBundle(new URL(this.src, document.baseURI).href, this.product);
+        prefetchBundle(new URL(this.src, document.baseURI).href, this.product, (Number.isInteger(this.limit) && this.limit > 0 ? Math.min(this.limit, MAX_LIMIT) : DEFAULT_LIMIT) + 4);
       } catch {
         // Not a URL: config() says so.
       }
@@ -253,6 +266,7 @@ export class VitrineRecsElement extends LitElement {
       return;
     }
     const { src, image, limit, backend, product, exclude } = config;
+    warmPrices(this.priceLang());
     // The view is recorded before the next row is asked for, so the model sees this page too.
     let recorded: Promise<unknown> = Promise.resolve();
     if (config.record && lastRecorded !== product) {
@@ -305,7 +319,7 @@ export class VitrineRecsElement extends LitElement {
   }
 
   private renderRow(row: RowKind, result: RowResult): TemplateResult {
-    const lang = this.closest('[lang]')?.getAttribute('lang') ?? navigator.language;
+    const lang = this.priceLang();
     const t = this.text();
     const note = result.basis === 'often-next' ? t.oftenNext : result.basis === 'image' && this.productTitle ? t.similarTo.replaceAll('{title}', this.productTitle) : '';
     return html`<section part="row" data-row=${row} data-basis=${result.basis} aria-labelledby="title-${row}">
@@ -314,6 +328,11 @@ export class VitrineRecsElement extends LitElement {
         ${result.items.map((item, i) => this.renderItem(row, item, i + 1, lang))}
       </ul>
     </section>`;
+  }
+
+  /** The language prices are shown in: the page's (nearest `lang`), else the browser's. */
+  private priceLang(): string {
+    return this.closest('[lang]')?.getAttribute('lang') ?? navigator.language;
   }
 
   private renderItem(row: RowKind, item: Recommendation, position: number, lang: string): TemplateResult {

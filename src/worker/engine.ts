@@ -13,7 +13,7 @@ import { openHistory, validateEvent } from '../store/history.js';
 import type { BackendInfo, BackendPreference, EngineApi, Recommendation, RowKind, RowQuery, RowResult } from '../protocol.js';
 import type { ImageEmbedder, NextViewModel } from '../model/runtime.js';
 import { fetchPixels } from './image.js';
-import { pagedGoesWith, pagedNext, pagedSimilar } from './paged.js';
+import { pagedGoesWith, pagedNearest, pagedNext, pagedSimilar } from './paged.js';
 import { PairModel } from '../recommend/pair-model.js';
 import { titleBuckets } from '../recommend/text.js';
 
@@ -164,7 +164,7 @@ export function createEngine(opts: EngineOptions): EngineApi {
       // Not in the catalog: its image against the whole index (fetched for image queries only).
       const embedded = await imageVector(q, b);
       if (!embedded) return { row: 'similar', basis: 'image', items: [] };
-      const hits = await nearest(b, embedded.vector, wanted(q));
+      const hits = b.bundle.manifest.paged.cells ? await pagedNearest(b.bundle, embedded.vector, wanted(q)) : await nearest(b, embedded.vector, wanted(q));
       const list = await b.bundle.products(hits.map((h) => h.index));
       const byIndex = new Map(hits.map((h, k) => [h.index, list[k]!]));
       return { row: 'similar', basis: 'image', items: toItems(b, hits, q, (i) => byIndex.get(i)!), backend: embedded.backend };

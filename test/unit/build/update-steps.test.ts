@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { growItemTable } from '../../../src/build/update.js';
+import { growItemTable } from '../../../src/build/update-steps.js';
 import { decodeTensors, encodeTensors } from '../../../src/bundle/tensor-file.js';
 
 describe('growItemTable', () => {
