@@ -237,11 +237,24 @@ export async function openBundle(manifestUrl: string, options: ReaderOptions = {
   const given = typeof options.manifest === 'string' ? new TextEncoder().encode(options.manifest) : undefined;
   const manifestBytes = given && given.byteLength <= MAX_MANIFEST_BYTES ? (given.buffer as ArrayBuffer) : await fetchBytes(base, 'manifest.json', MAX_MANIFEST_BYTES, 'allowed', opts);
   const manifest = validateManifest(parseJson(manifestBytes, 'manifest.json'));
+  const access = fileAccess(base, manifest, new Set(options.cached ?? []), opts);
+  return {
+    url: base,
+    manifest,
+    resolve: access.resolve,
+    ...paging(manifest, access.verified, access.file, access.cached),
+    ...wholeFiles(manifest, access.file, access.cached),
+  };
+}
+
+/**
+ * How a bundle's files are fetched: each once, checked against its length and sha256; `cachedNow`
+ * are files the page has just received (taken from the HTTP cache as they are).
+ */
+function fileAccess(base: string, manifest: Manifest, cachedNow: ReadonlySet<string>, opts: Retrying) {
   const resolve = (path: string) => new URL(path, base).href;
-  const cachedNow = new Set(options.cached ?? []);
   const cache = new Map<string, Promise<unknown>>();
   const cached = <T>(key: string, load: () => Promise<T>) => once(cache, key, load);
-
   /**
    * A file checked against its length (when known: at most `max` otherwise) and sha256, which may
    * still be on its way (from a sums file): the file is fetched meanwhile.
@@ -268,22 +281,28 @@ export async function openBundle(manifestUrl: string, options: ReaderOptions = {
     const entry = manifest.files[path];
     return entry ? verified(path, entry) : Promise.reject(new BundleError(path, 'is not listed in the manifest'));
   };
+  return { resolve, cached, verified, file };
+}
+
+/** The readers of whole-catalog files and models, each decoded and checked once. */
+function wholeFiles(
+  manifest: Manifest,
+  file: (path: string) => Promise<ArrayBuffer>,
+  cached: <T>(key: string, load: () => Promise<T>) => Promise<T>,
+): Pick<Bundle, 'items' | 'embeddings' | 'topK' | 'sessions' | 'ivf' | 'tensors' | 'model'> {
+  const count = manifest.items.count;
   const whole = (path: string | undefined, what: string): string => {
     if (path === undefined) throw new BundleError('manifest.json', `names no ${what} file (a paged bundle's rows read its pages)`);
     return path;
   };
-  const count = manifest.items.count;
-
+  /** A model's JSON and weights, fetched together. */
+  const twoFiles = (ref: ModelRef) => Promise.all([file(ref.model), file(ref.weights)]);
   return {
-    url: base,
-    manifest,
-    resolve,
     items: () =>
       cached('items', async () => {
         const path = whole(manifest.items.file, 'items');
         return validateItems(parseJson(await file(path), path), count, path);
       }),
-    ...paging(manifest, verified, file, cached),
     embeddings: () =>
       cached('embeddings', async () => {
         const s = manifest.similar;
@@ -307,14 +326,14 @@ export async function openBundle(manifestUrl: string, options: ReaderOptions = {
       }),
     tensors: (ref) =>
       cached(`tensors:${ref.model}`, async () => {
-        const [json, weights] = await Promise.all([file(ref.model), file(ref.weights)]);
+        const [json, weights] = await twoFiles(ref);
         const header = parseJson(json, ref.model) as TensorHeader;
         if (header?.format !== 'vitrine-tensors' || !Array.isArray(header.tensors)) throw new BundleError(ref.model, 'is not a vitrine-tensors header');
         return { header, weights };
       }),
     model: (ref) =>
       cached(`layers:${ref.model}`, async () => {
-        const [json, weights] = await Promise.all([file(ref.model), file(ref.weights)]);
+        const [json, weights] = await twoFiles(ref);
         const modelJson = parseJson(json, ref.model) as ModelArtifacts['modelJson'];
         if (!modelJson || typeof modelJson !== 'object' || !modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) {
           throw new BundleError(ref.model, 'is not a TF.js model (modelTopology and weightsManifest expected)');

@@ -95,7 +95,11 @@ async function deleteFrom(index: EventIndex, range: IDBKeyRange | null, n = Infi
  * is created by the first write only, so a shopper who never had history (or cleared it, or said
  * `history="off"`) has none on the device.
  */
-function indexedDbHistory(limits: HistoryLimits, name: string) {
+/**
+ * One connection to the history database, opened on first use (`create`: make it if missing) and
+ * given up when another tab needs the database or the browser closes it; the next use reopens.
+ */
+function connection(name: string) {
   let db: Promise<IDBPDatabase<HistorySchema>> | undefined;
   const drop = () => {
     db?.then((d) => d.close(), () => {});
@@ -133,6 +137,11 @@ function indexedDbHistory(limits: HistoryLimits, name: string) {
     });
     return opened;
   };
+  return { connect, drop };
+}
+
+function indexedDbHistory(limits: HistoryLimits, name: string) {
+  const { connect, drop } = connection(name);
   /** The database, or undefined when there is none yet. */
   const existing = () => connect(false).catch((e: Error) => (e.name === 'AbortError' ? undefined : Promise.reject(e)));
   return {
