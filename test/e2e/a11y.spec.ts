@@ -5,11 +5,17 @@ const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 // axe-core (Deque's rules, WCAG 2 A/AA and best practices) on every demo page once its rows are in:
 // zero violations, inside the element's shadow DOM too.
-for (const [name, path] of [['home', ''], ['product page', 'product.html?id=VT0001'], ['new arrival', 'product.html?id=NEW0001']] as const) {
+// Each page, and how many of what it draws to wait for.
+const pages = [
+  ['home', '', '#catalog img', 60],
+  ['product page', 'product.html?id=VT0001', items('similar'), 8],
+  ['new arrival', 'product.html?id=NEW0001', items('similar'), 8],
+  ['style map', 'style-map.html', '#plot img', 1000],
+] as const;
+for (const [name, path, drawn, count] of pages) {
   test(`accessibility: the demo's ${name} has no axe violations`, async ({ page, store }) => {
     await page.goto(`${store.url}${path}`);
-    if (path) await expect(page.locator(items('similar'))).toHaveCount(8);
-    else await expect(page.locator('#catalog img').first()).toBeVisible();
+    await expect(page.locator(drawn)).toHaveCount(count);
     await page.addScriptTag({ path: axePath });
     const violations = await page.evaluate(async () => {
       const axe = (window as unknown as { axe: { run(ctx: Document): Promise<{ violations: { id: string; impact: string; nodes: { target: unknown }[] }[] }> } }).axe;
