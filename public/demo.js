@@ -1,6 +1,6 @@
-// The demo store's own page logic: a catalog, product pages, a "recently viewed" panel. The
-// recommendations themselves are <vitrine-recs>; the history API comes from the widget's script.
-import { clearHistory, forgetProduct, getHistory, recordEvent } from '/dist/vitrine.js';
+// The demo store's own page logic: a catalog and product pages. The recommendations are
+// <vitrine-recs>, the "recently viewed" panel <vitrine-history>; both come from the widget's script.
+import { recordEvent } from '/dist/vitrine.js';
 
 const BUNDLE = new URL('/models/demo/', location.href);
 const PAGE_SIZE = 60;
@@ -34,37 +34,7 @@ function card(p) {
       el('span', { className: 'price', textContent: money(p) })));
 }
 
-/** Draws the "recently viewed" panel; a failure (history unavailable) leaves it empty, quietly. */
-function renderHistory(currentId) {
-  drawHistory(currentId).catch((e) => console.warn('[demo] history panel:', e.message));
-}
-
-async function drawHistory(currentId) {
-  const list = document.getElementById('history-list');
-  if (!list) return;
-  const [events, { all }] = await Promise.all([getHistory(), productsLoad]);
-  const ids = [];
-  for (const e of events.slice().reverse()) {
-    if (e.kind === 'view' && e.productId !== currentId && !ids.includes(e.productId) && all.has(e.productId)) ids.push(e.productId);
-  }
-  list.replaceChildren(...ids.slice(0, 12).map((id) => {
-    const p = all.get(id);
-    const remove = el('button', { type: 'button', className: 'remove', textContent: '×', title: 'Remove from history' });
-    remove.setAttribute('aria-label', `Remove ${p.title} from history`);
-    remove.addEventListener('click', () => forgetProduct(id).finally(() => renderHistory(currentId)));
-    return el('li', {}, el('a', { href: productLink(id) }, el('img', { src: p.image, alt: '', width: 40, height: 40 }), el('span', { textContent: p.title })), remove);
-  }));
-  document.getElementById('history-note').textContent = ids.length ? 'Kept on this device only.' : 'Nothing yet — kept on this device only.';
-}
-
-function wireHistory(currentId) {
-  document.getElementById('clear-history')?.addEventListener('click', () => clearHistory().finally(() => renderHistory(currentId)));
-  // Back/forward navigation restores the page from cache: refresh the panel then.
-  addEventListener('pageshow', () => renderHistory(currentId));
-}
-
 async function catalogPage() {
-  wireHistory(undefined);
   const { items: listed, arrivals, all } = await productsLoad;
   // With image URLs resolved against the bundle, as the widget resolves them.
   const items = listed.map((p) => all.get(p.id));
@@ -108,7 +78,7 @@ async function catalogPage() {
 async function productPage() {
   const id = new URLSearchParams(location.search).get('id');
   const recs = document.getElementById('recs');
-  wireHistory(id);
+  document.getElementById('history-list').setAttribute('product', id);
   if (!id) {
     document.getElementById('product-title').textContent = 'No product chosen';
     return;

@@ -4,7 +4,7 @@
  */
 
 /** The rows the element can show, in their default order. */
-export type RowKind = 'similar' | 'complementary' | 'next';
+export type RowKind = 'similar' | 'complementary' | 'next' | 'recent';
 
 /** The TF.js backends Vitrine can run its models on, fastest-first on typical hardware. */
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
@@ -57,7 +57,9 @@ export type RowBasis =
   /** The next-view scorer over this shopper's current session (two views or more). */
   | 'session'
   /** No session yet (this product's view only): what other shoppers viewed around it. */
-  | 'often-next';
+  | 'often-next'
+  /** This shopper's own recent views (the `recent` row). */
+  | 'history';
 
 /** A recommended product, with URLs already resolved and checked (http(s) only). */
 export interface Recommendation {

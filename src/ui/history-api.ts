@@ -1,5 +1,6 @@
 import type { HistoryEvent } from '../protocol.js';
 import { getEngine } from './engine-client.js';
+import { historyChanged } from './history-events.js';
 
 /**
  * The shopper's browse history as Vitrine keeps it on this device (IndexedDB of the store's origin),
@@ -17,14 +18,20 @@ export function getHistory(): Promise<HistoryEvent[]> {
 /**
  * Deletes the whole browse history from this device — for a "clear my history" button. The
  * IndexedDB database itself goes, so nothing is left behind; the next recorded view starts afresh.
+ * The elements on the page show their history-based rows again.
  */
-export function clearHistory(): Promise<void> {
-  return getEngine().clearHistory();
+export async function clearHistory(): Promise<void> {
+  await getEngine().clearHistory();
+  historyChanged('clear');
 }
 
-/** Removes one product from the history (the × beside it in a "recently viewed" list). */
-export function forgetProduct(productId: string): Promise<void> {
-  return getEngine().forget(productId);
+/**
+ * Removes one product from the history (the × beside it in a "recently viewed" list). Every
+ * `<vitrine-recs>` and `<vitrine-history>` on the page then shows its rows again without it.
+ */
+export async function forgetProduct(productId: string): Promise<void> {
+  await getEngine().forget(productId);
+  historyChanged('forget');
 }
 
 /**

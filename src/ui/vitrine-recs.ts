@@ -1,16 +1,18 @@
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import type { BackendInfo, BackendPreference, Recommendation, RowKind, RowResult } from '../protocol.js';
 import { getEngine } from './engine-client.js';
+import { HISTORY_CHANGE, historyChanged, type HistoryChange } from './history-events.js';
 import { prefetchBundle } from './prefetch.js';
 import { styles } from './styles.js';
 
-const ROW_KINDS: readonly RowKind[] = ['similar', 'complementary', 'next'];
+const ROW_KINDS: readonly RowKind[] = ['similar', 'complementary', 'next', 'recent'];
 const BACKENDS: readonly BackendPreference[] = ['auto', 'webgpu', 'wasm', 'cpu'];
 /** Every text the element shows, in English by default; `strings` overrides any of them. */
 export interface VitrineStrings {
   similar: string;
   complementary: string;
   next: string;
+  recent: string;
   /** The next row's note when it shows what is often viewed after this product (no history yet). */
   oftenNext: string;
   /** The similar row's note for a product not in the bundle; `{title}` is its `product-title`. */
@@ -21,6 +23,7 @@ export const DEFAULT_STRINGS: Readonly<VitrineStrings> = {
   similar: 'Visually similar',
   complementary: 'Goes with',
   next: 'Next for you',
+  recent: 'Recently viewed',
   oftenNext: 'often viewed after this',
   similarTo: 'to {title}',
 };
@@ -195,6 +198,7 @@ export class VitrineRecsElement extends LitElement {
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    document.removeEventListener(HISTORY_CHANGE, this.onHistory);
     this.observer?.disconnect();
     this.observer = undefined;
     this.generation++;
@@ -202,6 +206,7 @@ export class VitrineRecsElement extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    document.addEventListener(HISTORY_CHANGE, this.onHistory);
     // Reattached after a disconnect (moved in the DOM): load again.
     if (this.hasUpdated) this.load();
   }
@@ -271,15 +276,15 @@ export class VitrineRecsElement extends LitElement {
     let recorded: Promise<unknown> = Promise.resolve();
     if (config.record && lastRecorded !== product) {
       lastRecorded = product;
-      recorded = engine.record({ productId: product, kind: 'view', at: Date.now() }).catch((e) => {
+      recorded = engine.record({ productId: product, kind: 'view', at: Date.now() }).then(() => historyChanged('view', this), (e) => {
         lastRecorded = undefined;
         // After the rows' failures of the same call chain: a worker that cannot start is reported
         // once, as the rows being unavailable, not first as a lost view.
         setTimeout(() => report(`could not record this view: ${(e as Error).message}`, 'warn', (e as Error).message));
       });
     }
-    for (const row of config.rows) {
-      (row === 'next' ? recorded : Promise.resolve())
+    this.asked = (row, after = Promise.resolve()) =>
+      after
         .then(() => engine.recommend({ src, row, product, limit, image, title: this.productTitle, backend, page: document.baseURI, ...(exclude.length ? { exclude } : {}) }))
         .then(
           (result) => this.settle(generation, row, { status: 'done', result }),
@@ -289,8 +294,18 @@ export class VitrineRecsElement extends LitElement {
             this.settle(generation, row, { status: 'failed' });
           },
         );
-    }
+    // The rows that read the history wait for this view to be stored.
+    for (const row of config.rows) this.asked(row, row === 'next' || row === 'recent' ? recorded : undefined);
   }
+
+  /** Asks the worker for `row` again (after `after`), for the current product and bundle. */
+  private asked?: (row: RowKind, after?: Promise<unknown>) => void;
+
+  /** The history changed (a product forgotten, the history cleared, a view elsewhere): the rows that read it are asked again. */
+  private readonly onHistory = (e: Event) => {
+    if ((e as CustomEvent<HistoryChange>).detail?.source === this) return;
+    for (const row of ['next', 'recent'] as const) if (this.states.has(row)) this.asked?.(row);
+  };
 
   private settle(generation: number, row: RowKind, state: RowState): void {
     if (generation !== this.generation) return; // a newer product or bundle replaced this request

@@ -8,16 +8,17 @@ import type { EngineApi, RowKind, RowQuery } from '../protocol.js';
 import { createContext, type EngineOptions } from './context.js';
 import { complementaryRow } from './rows/complementary.js';
 import { nextRow } from './rows/next.js';
+import { recentRow } from './rows/recent.js';
 import { similarRow } from './rows/similar.js';
 
 export type { EngineOptions } from './context.js';
 
-const ROWS = { similar: similarRow, complementary: complementaryRow, next: nextRow } as const;
+const ROWS = { similar: similarRow, complementary: complementaryRow, next: nextRow, recent: recentRow } as const;
 const MAX_LIMIT = 50;
 
 function checkQuery(q: RowQuery): void {
   if (!q || typeof q.src !== 'string' || !q.src) throw new TypeError('query: src must be the URL of a bundle manifest');
-  if (!Object.hasOwn(ROWS, q.row)) throw new TypeError(`query: row must be similar, complementary or next, not ${JSON.stringify(q.row)}`);
+  if (!Object.hasOwn(ROWS, q.row)) throw new TypeError(`query: row must be similar, complementary, next or recent, not ${JSON.stringify(q.row)}`);
   if (typeof q.product !== 'string') throw new TypeError('query: product must be a string');
   if (!Number.isInteger(q.limit) || q.limit < 1 || q.limit > MAX_LIMIT) throw new TypeError(`query: limit must be an integer from 1 to ${MAX_LIMIT}`);
   if (q.manifest !== undefined && typeof q.manifest !== 'string') throw new TypeError('query: manifest must be the manifest\'s text');

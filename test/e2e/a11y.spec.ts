@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type { Page } from '@playwright/test';
 import { expect, items, test } from './fixtures.js';
 
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -11,7 +12,26 @@ const pages = [
   ['product page', 'product.html?id=VT0001', items('similar'), 8],
   ['new arrival', 'product.html?id=NEW0001', items('similar'), 8],
   ['style map', 'style-map.html', '#plot img', 1000],
+  ['search by photo', 'search.html', 'vitrine-search >> [part~="drop"]', 1],
 ] as const;
+/** axe's violations on the page as it is now, one line each. */
+async function violationsOf(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: axePath });
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document): Promise<{ violations: { id: string; impact: string; nodes: { target: unknown }[] }[] }> } }).axe;
+    const result = await axe.run(document);
+    return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)).join(', ')}`);
+  });
+}
+
+test('accessibility: a product page with a history (the recently viewed list, its × and clear buttons) has no axe violations', async ({ page, store }) => {
+  await page.goto(`${store.url}product.html?id=VT0001`);
+  await expect(page.locator(items('similar'))).toHaveCount(8);
+  await page.goto(`${store.url}product.html?id=VT0002`);
+  await expect(page.locator('vitrine-history >> [part~="item"]')).toHaveCount(1);
+  expect(await violationsOf(page)).toEqual([]);
+});
+
 for (const [name, path, drawn, count] of pages) {
   test(`accessibility: the demo's ${name} has no axe violations`, async ({ page, store }) => {
     await page.goto(`${store.url}${path}`);

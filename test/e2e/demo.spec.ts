@@ -20,19 +20,21 @@ test('every demo page loads whole: no response of 400 or more, no image that did
   page.on('response', (r) => r.status() >= 400 && failed.push(`HTTP ${r.status()} ${r.url()}`));
   page.on('console', (m) => m.type() === 'error' && failed.push(`console: ${m.text()}`));
   const errors = watchErrors(page);
-  const broken = () => page.evaluate(() => [...document.images, ...document.querySelectorAll('vitrine-recs')].flatMap((e) => (e instanceof HTMLImageElement ? [e] : [...(e.shadowRoot?.querySelectorAll('img') ?? [])])).filter((i) => i.complete && i.naturalWidth === 0).map((i) => i.src));
+  const broken = () => page.evaluate(() => [...document.images, ...document.querySelectorAll('vitrine-recs, vitrine-history, vitrine-search')].flatMap((e) => (e instanceof HTMLImageElement ? [e] : [...(e.shadowRoot?.querySelectorAll('img') ?? [])])).filter((i) => i.complete && i.naturalWidth === 0).map((i) => i.src));
   // Each page, and how many of what it draws to wait for.
   const pages = [
     ['', '#catalog img', 60],
     ['product.html?id=VT0001', items('similar'), 8],
     ['product.html?id=NEW0001', items('similar'), 8],
     ['style-map.html', '#plot img', catalog.length],
+    ['search.html', 'vitrine-search >> [part~="drop"]', 1],
   ] as const;
   for (const [path, drawn, count] of pages) {
     await page.goto(`${store.url}${path}`);
     await expect(page.locator(drawn)).toHaveCount(count);
     // Every page links to the style map from its header.
     await expect(page.getByRole('navigation', { name: 'Demo pages' }).getByRole('link', { name: 'Style map' })).toHaveAttribute('href', '/style-map.html');
+    await expect(page.getByRole('navigation', { name: 'Demo pages' }).getByRole('link', { name: 'Search by photo' })).toHaveAttribute('href', '/search.html');
     // Scroll the page through so lazy images load; one that finished without pixels is broken (a
     // row's cards beyond its scroll box may never load: not broken).
     await page.evaluate(async () => {
