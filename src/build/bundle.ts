@@ -2,18 +2,19 @@ import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { BundleItem, Manifest, ModelRef, Validation } from '../bundle/format.js';
+import type { PagedSection } from '../bundle/pages.js';
 import { BundleWriter } from '../bundle/writer.js';
 import { encodeLists } from '../recommend/goes-with.js';
 import { normalizeRows } from '../model/image-embedder.js';
 import { saveLayers } from '../model/model-io.js';
-import { quantizeInt8, searchFloat32, searchInt8, unitScales } from '../recommend/knn.js';
+import { quantizeInt8, searchFloat32, searchInt8, unitScales, type QuantizedMatrix } from '../recommend/knn.js';
 import { SESSION_GAP_MS } from '../recommend/sessions.js';
 import { readBaskets, readOutfits } from './baskets.js';
 import { bundleItem, readCatalogFor, type CatalogItem } from './catalog.js';
-import { embedCatalog, type ImageOptions } from './embed-step.js';
+import { embedCatalog, type EmbeddedCatalog, type ImageOptions } from './embed-step.js';
 import { MAX_VIEWS, readEvents, type EventEngine } from './events.js';
-import { buildGoesWith, type GoesWithChoice } from './choose-goes-with.js';
-import { buildNextView, type NextViewChoice } from './choose-next.js';
+import { buildGoesWith, type GoesWithChoice, type GoesWithPart } from './choose-goes-with.js';
+import { buildNextView, type NextViewChoice, type NextViewPart } from './choose-next.js';
 import { FrozenLists } from './grouping.js';
 import { DEFAULT_IMAGE_MODEL } from './image-model.js';
 import { isUrl } from './images.js';
@@ -96,11 +97,6 @@ export interface BuildReport {
   nextView?: NextViewChoice;
 }
 
-/** A row's choice as the manifest records it (absent when there was too little to validate on). */
-function validationOf(c: GoesWithChoice | NextViewChoice): { validation?: Validation } {
-  return c.validation ? { validation: { metric: c.metric, score: c.validation.score, lo: c.validation.lo, hi: c.validation.hi, queries: c.validation.queries, reason: c.reason } } : {};
-}
-
 /** Recall@10 of int8 search against exact float32, and same-label precision@10 (float32), over up to `sample` queries. */
 export function measureEmbeddings(m: Float32Array, dims: number, labels: (number | undefined)[] | undefined, sample = 500) {
   // Scales as the browser will derive them: the bundle stores codes only.
@@ -126,88 +122,180 @@ export function measureEmbeddings(m: Float32Array, dims: number, labels: (number
   return { quantized: q, recall: recall / queries, precision: labelled ? hits / labelled : undefined };
 }
 
+/** What every step of a build shares. */
+interface Build {
+  opts: BundleOptions;
+  log: (line: string) => void;
+  /** Progress lines (bars, epochs): on a terminal unless the options say. */
+  progress: boolean | undefined;
+  seed: number;
+  problems: Problems;
+}
+
+/** The bundle's products, in bundle order, with what the steps learn about them. */
+interface Products {
+  items: CatalogItem[];
+  /** Each product's row in the catalog: where its image step results are. */
+  keep: number[];
+  /** Each product's category, as an index into `categories`. */
+  labels: (number | undefined)[];
+  categories: string[];
+  /** Unit-length embeddings, `items × dims`, row-major. */
+  embeddings: Float32Array;
+  dims: number;
+}
+
+/** The event log, baskets and outfits, as lists of product indices. */
+interface Behaviour {
+  sessions: FrozenLists;
+  /** Baskets and outfits: lists of products that go together. */
+  positives: FrozenLists[];
+  positiveCount: number;
+}
+
 /**
  * Builds a bundle from a store's catalog, images and (optional) events, baskets and outfits.
  * Everything is written to a temporary folder beside `out` and moved into place at the end, so a
  * failed build leaves the previous bundle as it was.
  */
 export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
-  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
-  const progress = opts.progress ?? process.stderr.isTTY;
-  const seed = opts.seed ?? 7;
+  const b: Build = { opts, log: opts.log ?? ((l: string) => process.stderr.write(l + '\n')), progress: opts.progress ?? process.stderr.isTTY, seed: opts.seed ?? 7, problems: new Problems() };
+  const { log } = b;
   const seconds: Record<string, number> = {};
+  const lap = lapTimer(seconds);
+
+  const catalog = await readCatalogFor(opts, log);
+  log(`catalog: ${catalog.length} products from ${opts.catalog}`);
+  lap('catalog');
+  const images = await imageStep(b, catalog);
+  lap('images');
+  const { head, products: adapted } = await headStep(b, images);
+  lap('head');
+  const { products, measured, rows, index } = searchStep(b, adapted);
+  if (index) lap('index');
+  const { items, dims } = products;
+  const behaviour = await eventsStep(b, items);
+  lap('events');
+  // Goes with learns from baskets and outfits, co-views when there are none; other categories only.
+  const sources = behaviour.positiveCount ? behaviour.positives.map((p) => [...p]) : [[...behaviour.sessions]];
+  const accept = (a: number, c: number) => !items[a]!.category || items[a]!.category !== items[c]!.category;
+  const pair = await pairModelStep(b, products, sources, accept, behaviour.positiveCount);
+  lap('pair-model');
+  const goesWith = goesWithStep(b, items, sources, accept, behaviour, pair);
+  lap('goes-with');
+  const nextView = await nextViewStep(b, products, behaviour.sessions);
+  lap('next-view');
+  const parts = { items, keep: products.keep, images, head, dims, rows, index, goesWith, pair, nextView };
+  const paged = items.length > (opts.pageAbove ?? PAGE_ABOVE);
+  const manifest = await writeInPlace(resolve(opts.out), (dir, out) => writeBundle(dir, out, parts, { ...opts, paged }, log));
+  lap('write');
+
+  const bytes = Object.values(manifest.files).reduce((a, f) => a + f.bytes, 0);
+  const warnings = b.problems.warnings();
+  for (const wline of warnings) log(`warning: ${wline}`);
+  log(`wrote ${join(opts.out, 'manifest.json')}: ${items.length} products, ${Object.keys(manifest.files).length} files, ${(bytes / 1e6).toFixed(2)} MB`);
+  return {
+    items: items.length, dropped: catalog.length - products.keep.length, dims, int8Recall: measured.recall, categoryPrecision: measured.precision, index: index?.report,
+    sessions: behaviour.sessions.count, baskets: behaviour.positiveCount, embedded: images.step.embedded, cachedImages: images.step.cached, bytes,
+    nextViewParams: nextView?.model?.params, oneHotParams: oneHotParams(items.length), warnings, seconds,
+    goesWith: goesWith.choice, nextView: nextView?.choice,
+  };
+}
+
+/** `lap(step)` records the seconds since the previous lap (or since now) as `seconds[step]`. */
+function lapTimer(seconds: Record<string, number>): (step: string) => void {
   let t = performance.now();
-  const lap = (step: string) => {
+  return (step) => {
     const now = performance.now();
     seconds[step] = Math.round(now - t) / 1000;
     t = now;
   };
-  const problems = new Problems();
+}
 
-  // 1. Catalog.
-  const catalog = await readCatalogFor(opts, log);
-  log(`catalog: ${catalog.length} products from ${opts.catalog}`);
-  lap('catalog');
+/** The parameters seed §1's one-hot feed-forward network would need for `n` products. */
+const oneHotParams = (n: number) => 4 * n * n + 3 * n;
 
-  // 2. Image model and image embedding (with thumbnails), through the cache.
-  const { model, step, thumbnails: thumbOpts } = await embedCatalog(catalog, opts.catalog, { ...opts, progress }, problems, log);
-  const thumbMode = opts.thumbnails ?? 'auto';
-  const wantThumb = (it: CatalogItem) => !!thumbOpts && (thumbMode === 'all' || !isUrl(it.image));
-  let keep = catalog.map((_, i) => i).filter((i) => step.features[i]);
-  if (!keep.length) throw new UserError(`no product image could be used (${problems.warnings()[0] ?? 'see above'})`);
-  let items = keep.map((i) => catalog[i]!);
+/** Step 2: the image model, and every product's image embedded (with its thumbnail) through the cache. */
+async function imageStep(b: Build, catalog: CatalogItem[]): Promise<EmbeddedCatalog & { keep: number[]; items: CatalogItem[]; features: Float32Array[] }> {
+  const embedded = await embedCatalog(catalog, b.opts.catalog, { ...b.opts, progress: b.progress }, b.problems, b.log);
+  const { step } = embedded;
+  const keep = catalog.map((_, i) => i).filter((i) => step.features[i]);
+  if (!keep.length) throw new UserError(`no product image could be used (${b.problems.warnings()[0] ?? 'see above'})`);
+  const items = keep.map((i) => catalog[i]!);
   const features = keep.map((i) => step.features[i]!);
-  log(`images: ${step.embedded} embedded, ${step.cached} from the cache, ${catalog.length - keep.length} unusable`);
-  lap('images');
+  b.log(`images: ${step.embedded} embedded, ${step.cached} from the cache, ${catalog.length - keep.length} unusable`);
+  return { ...embedded, keep, items, features };
+}
 
-  // 3. Adapt to the catalog: a head trained on its categories (or a plain projection without them).
+/** Step 3: adapts the embeddings to the catalog: a head trained on its categories (a plain projection without them). */
+async function headStep(b: Build, images: { keep: number[]; items: CatalogItem[]; features: Float32Array[] }): Promise<{ head: tfl.LayersModel; products: Products }> {
+  const { opts, log, seed } = b;
+  const { items, features } = images;
   const dims = opts.dims ?? 64;
   const categories = [...new Set(items.map((it) => it.category).filter((c): c is string => !!c))].sort();
   const labelOf = new Map(categories.map((c, i) => [c, i]));
-  let labels = items.map((it) => (it.category ? labelOf.get(it.category) : undefined));
-  let head: tfl.LayersModel;
-  if (categories.length >= 2) {
-    const train = labels.map((l, i) => [l, i] as const).filter(([l]) => l !== undefined);
-    const trained = await trainProjectionHead(train.map(([, i]) => features[i]!), train.map(([l]) => l!), { dims, seed });
-    head = trained.head;
-    log(`projection head: ${features[0]!.length} → ${dims} dims, trained on ${train.length} products in ${categories.length} categories`);
-  } else {
-    head = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [features[0]!.length], units: dims, useBias: false, kernelInitializer: tfl.initializers.orthogonal({ seed }), name: 'embedding' })] });
-    log(`projection head: no categories to learn from — a random projection to ${dims} dims (similar items by raw visual likeness)`);
-  }
+  const labels = items.map((it) => (it.category ? labelOf.get(it.category) : undefined));
+  const head = await projectionHead(b, features, labels, categories.length, dims);
   if (opts.lint) {
     if (categories.length < 2) throw new UserError('--lint needs a catalog with at least two categories');
     const rows = await lintCategories(items, features, categories, { dims, seed });
     await writeFile(opts.lint, lintCsv(rows));
     log(`catalog lint: ${rows.length} products whose image says another category → ${opts.lint}`);
   }
-  let embeddings = normalizeRows(applyRows(head, features), dims);
-  lap('head');
+  const embeddings = normalizeRows(applyRows(head, features), dims);
+  return { head, products: { items, keep: images.keep, labels, categories, embeddings, dims } };
+}
 
-  // 3b. A catalog too large to scan gets an index, and the bundle lists its products in the index's
-  // cell order (so the index needs no ids); everything below numbers products in that order.
-  const big = items.length > (opts.indexAbove ?? INDEX_ABOVE) ? buildIvf(embeddings, dims, { seed }) : undefined;
-  if (big) {
-    const { order } = big;
-    [items, keep, labels] = [items, keep, labels].map((xs) => Array.from(order, (i) => xs[i])) as [typeof items, typeof keep, typeof labels];
-    const sorted = new Float32Array(embeddings.length);
-    order.forEach((i, p) => sorted.set(embeddings.subarray(i * dims, (i + 1) * dims), p * dims));
-    embeddings = sorted;
+async function projectionHead(b: Build, features: Float32Array[], labels: (number | undefined)[], categoryCount: number, dims: number): Promise<tfl.LayersModel> {
+  if (categoryCount >= 2) {
+    const train = labels.map((l, i) => [l, i] as const).filter(([l]) => l !== undefined);
+    const trained = await trainProjectionHead(train.map(([, i]) => features[i]!), train.map(([l]) => l!), { dims, seed: b.seed });
+    b.log(`projection head: ${features[0]!.length} → ${dims} dims, trained on ${train.length} products in ${categoryCount} categories`);
+    return trained.head;
   }
-  const measured = measureEmbeddings(embeddings, dims, categories.length >= 2 ? labels : undefined);
-  log(`embeddings: int8 recall@10 vs float32 ${measured.recall.toFixed(3)}${measured.precision !== undefined ? `; same-category precision@10 ${measured.precision.toFixed(3)}` : ''}`);
-  let index: { file: Uint8Array; ivf: IvfIndex; report: NonNullable<BuildReport['index']> } | undefined;
+  const head = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [features[0]!.length], units: dims, useBias: false, kernelInitializer: tfl.initializers.orthogonal({ seed: b.seed }), name: 'embedding' })] });
+  b.log(`projection head: no categories to learn from — a random projection to ${dims} dims (similar items by raw visual likeness)`);
+  return head;
+}
+
+/**
+ * Step 3b: how similar items are searched. A catalog too large to scan gets an index, and the
+ * bundle lists its products in the index's cell order (so the index needs no ids): every later
+ * step numbers products in that order.
+ */
+function searchStep(b: Build, adapted: Products) {
+  const { dims } = adapted;
+  const big = adapted.items.length > (b.opts.indexAbove ?? INDEX_ABOVE) ? buildIvf(adapted.embeddings, dims, { seed: b.seed }) : undefined;
+  const products = big ? inOrder(adapted, big.order) : adapted;
+  const measured = measureEmbeddings(products.embeddings, dims, products.categories.length >= 2 ? products.labels : undefined);
+  b.log(`embeddings: int8 recall@10 vs float32 ${measured.recall.toFixed(3)}${measured.precision !== undefined ? `; same-category precision@10 ${measured.precision.toFixed(3)}` : ''}`);
   const rows = { ...measured.quantized, scales: unitScales(measured.quantized.codes, dims) };
-  if (big) {
-    const tuned = tuneNprobe(big.index, rows, { seed });
-    const ivf = { ...big.index, nprobe: tuned.nprobe };
-    const file = encodeIvf(ivf);
-    index = { file, ivf, report: { nlist: big.index.nlist, nprobe: tuned.nprobe, recall: tuned.recall, bytesPerItem: file.length / items.length } };
-    log(`search index: ${big.index.nlist} cells, ${big.index.rowBytes} B of 4-bit codes a product (${index.report.bytesPerItem.toFixed(1)} B with its share of the cells); a query scans ${tuned.nprobe} cells, recall@10 ${tuned.recall.toFixed(3)} against a full int8 scan on ${Math.min(200, items.length)} of the catalog's products`);
-    lap('index');
-  }
+  const index = big ? tunedIndex(b, big.index, rows) : undefined;
+  return { products, measured, rows, index };
+}
 
-  // 4. Sessions, baskets, outfits.
+/** `p` with its products in `order`. */
+function inOrder(p: Products, order: Uint32Array): Products {
+  const { dims } = p;
+  const embeddings = new Float32Array(p.embeddings.length);
+  order.forEach((i, at) => embeddings.set(p.embeddings.subarray(i * dims, (i + 1) * dims), at * dims));
+  const reorder = <T>(xs: T[]) => Array.from(order, (i) => xs[i] as T);
+  return { ...p, items: reorder(p.items), keep: reorder(p.keep), labels: reorder(p.labels), embeddings };
+}
+
+/** The index, searching as few cells as give its recall, encoded for the bundle. */
+function tunedIndex(b: Build, built: IvfIndex, rows: QuantizedMatrix): { file: Uint8Array; ivf: IvfIndex; report: NonNullable<BuildReport['index']> } {
+  const tuned = tuneNprobe(built, rows, { seed: b.seed });
+  const ivf = { ...built, nprobe: tuned.nprobe };
+  const file = encodeIvf(ivf);
+  const report = { nlist: built.nlist, nprobe: tuned.nprobe, recall: tuned.recall, bytesPerItem: file.length / rows.count };
+  b.log(`search index: ${built.nlist} cells, ${built.rowBytes} B of 4-bit codes a product (${report.bytesPerItem.toFixed(1)} B with its share of the cells); a query scans ${tuned.nprobe} cells, recall@10 ${tuned.recall.toFixed(3)} against a full int8 scan on ${Math.min(200, rows.count)} of the catalog's products`);
+  return { file, ivf, report };
+}
+
+/** Step 4: sessions from the event log, baskets, outfits. */
+async function eventsStep(b: Build, items: CatalogItem[]): Promise<Behaviour> {
+  const { opts, log, problems } = b;
   const byId = new Map(items.map((it, i) => [it.id, i]));
   const sessionData = opts.events
     ? await readEvents(opts.events, {
@@ -223,131 +311,198 @@ export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
   if (sessionData) log(`events: ${sessionData.rows} rows → ${sessions.count} sessions, ${sessionData.views} views, ${sessionData.baskets.count} purchase baskets`);
   if (basketLists) log(`baskets: ${basketLists.count} orders with two or more products`);
   if (outfitLists) log(`outfits: ${outfitLists.count}`);
-  lap('events');
+  return { sessions, positives, positiveCount };
+}
 
-  // 5. Goes with: co-occurrence in baskets and outfits (co-views when there are none), other
-  // categories only, scored as the store's held-back baskets say; short lists filled. The pair
-  // model (seed §3) learns "goes with" from the same baskets, for products with no history.
-  const k = opts.k ?? 20;
-  const otherCategory = (a: number, b: number) => !items[a]!.category || items[a]!.category !== items[b]!.category;
-  const sources = positiveCount ? positives.map((p) => [...p]) : [[...sessions]];
-  let pair: TrainedPair | undefined;
-  if (positiveCount) {
-    pair = await trainPairModel(
-      {
-        visual: embeddings, visualDims: dims,
-        categories: Int32Array.from(labels, (l) => (l === undefined ? 0 : l + 1)), categoryCount: categories.length,
-        words: items.map((it) => titleBuckets(it.title, it.brand, PAIR_BUCKETS, it.attributes)),
-        positives: sources.flat(),
-        accept: otherCategory,
-      },
-      { buckets: PAIR_BUCKETS, seed, onEpoch: (e, loss) => progress && log(`pair model: epoch ${e + 1} loss ${loss.toFixed(3)}`) },
-    );
-    log(`pair model: ${pair.pairs} positive pairs; AUC ${pair.auc.toFixed(3)} on held-out baskets against pairs never bought together (popularity alone: ${pair.popularityAuc.toFixed(3)})`);
-  }
-  lap('pair-model');
+/** Step 5a: the pair model (seed §3) learns "goes with" from the baskets and outfits, for products with no history. */
+async function pairModelStep(b: Build, p: Products, sources: Int32Array[][], accept: (a: number, c: number) => boolean, positiveCount: number): Promise<TrainedPair | undefined> {
+  if (!positiveCount) return undefined;
+  const { items, labels, categories } = p;
+  const pair = await trainPairModel(
+    {
+      visual: p.embeddings, visualDims: p.dims,
+      categories: Int32Array.from(labels, (l) => (l === undefined ? 0 : l + 1)), categoryCount: categories.length,
+      words: items.map((it) => titleBuckets(it.title, it.brand, PAIR_BUCKETS, it.attributes)),
+      positives: sources.flat(),
+      accept,
+    },
+    { buckets: PAIR_BUCKETS, seed: b.seed, onEpoch: (e, loss) => b.progress && b.log(`pair model: epoch ${e + 1} loss ${loss.toFixed(3)}`) },
+  );
+  b.log(`pair model: ${pair.pairs} positive pairs; AUC ${pair.auc.toFixed(3)} on held-out baskets against pairs never bought together (popularity alone: ${pair.popularityAuc.toFixed(3)})`);
+  return pair;
+}
+
+/** Step 5b: goes-with lists from co-occurrence, scored as the store's held-back baskets say; short lists filled. */
+function goesWithStep(b: Build, items: CatalogItem[], sources: Int32Array[][], accept: (a: number, c: number) => boolean, behaviour: Behaviour, pair: TrainedPair | undefined): GoesWithPart {
+  const { positiveCount, sessions } = behaviour;
   const goesWith = buildGoesWith(sources, items.length, {
-    seed, k, minSupport: opts.minSupport ?? (positiveCount ? 1 : 2), accept: otherCategory, pair, inStock: (i) => items[i]!.inStock, log,
+    seed: b.seed, k: b.opts.k ?? 20, minSupport: b.opts.minSupport ?? (positiveCount ? 1 : 2), accept, pair, inStock: (i) => items[i]!.inStock, log: b.log,
   });
-  log(`goes with: ${positiveCount ? `${positiveCount} baskets/outfits` : `${sessions.count} sessions (no baskets or outfits given)`}; ${goesWith.lists.filter((l) => l.length).length} products have a list; ${goesWith.filled.neighbours} filled from their neighbourhood, ${goesWith.filled.pairModel} by the pair model`);
-  lap('goes-with');
+  b.log(`goes with: ${positiveCount ? `${positiveCount} baskets/outfits` : `${sessions.count} sessions (no baskets or outfits given)`}; ${goesWith.lists.filter((l) => l.length).length} products have a list; ${goesWith.filled.neighbours} filled from their neighbourhood, ${goesWith.filled.pairModel} by the pair model`);
+  return goesWith;
+}
 
-  // 6. Next view: the scorer chosen on held-back sessions, the session sample, the GRU where chosen.
-  const nextView = sessions.count
-    ? await buildNextView([...sessions], items.length, { seed, dims, init: embeddings, maxEpochs: opts.epochs, log })
-    : undefined;
-  const oneHotParams = 4 * items.length * items.length + 3 * items.length;
-  if (nextView) {
-    log(`next view: ${nextView.sample.sessions} sessions (${nextView.sample.views} views) in the sample, ${(nextView.sessions.length / 1024).toFixed(1)} KB${nextView.model ? `; GRU ${nextView.model.params.toLocaleString('en')} parameters` : ''}; seed §1's one-hot network would need ${oneHotParams.toLocaleString('en')} parameters`);
-  }
-  lap('next-view');
+/** Step 6: next view — the scorer chosen on held-back sessions, the session sample, the GRU where chosen. */
+async function nextViewStep(b: Build, p: Products, sessions: FrozenLists): Promise<NextViewPart | undefined> {
+  if (!sessions.count) return undefined;
+  const count = p.items.length;
+  const nextView = await buildNextView([...sessions], count, { seed: b.seed, dims: p.dims, init: p.embeddings, maxEpochs: b.opts.epochs, log: b.log });
+  b.log(`next view: ${nextView.sample.sessions} sessions (${nextView.sample.views} views) in the sample, ${(nextView.sessions.length / 1024).toFixed(1)} KB${nextView.model ? `; GRU ${nextView.model.params.toLocaleString('en')} parameters` : ''}; seed §1's one-hot network would need ${oneHotParams(count).toLocaleString('en')} parameters`);
+  return nextView;
+}
 
-  // 7. Write the bundle next to its destination, then move it into place.
-  const out = resolve(opts.out);
+/** Step 7: writes the bundle next to `out`, then moves it into place; a failed write leaves `out` as it was. */
+async function writeInPlace(out: string, write: (dir: string, out: string) => Promise<Manifest>): Promise<Manifest> {
   const tmp = join(dirname(out), `.${basename(out)}.building-${process.pid}`);
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   try {
-    const w = new BundleWriter(tmp);
-    const thumbs = new BundleWriter(tmp);
-    const bundleItems: BundleItem[] = items.map((it, i) => {
-      const thumb = wantThumb(it) ? step.thumbnails[keep[i]!] : undefined;
-      const image = thumb ? thumbs.add(`images/${i}.${thumbOpts?.format === 'jpeg' ? 'jpg' : 'webp'}`, thumb) : it.image;
-      return bundleItem(it, image);
-    });
-    const save = async (dir: string, m: tfl.LayersModel): Promise<ModelRef> => {
-      const saved = await saveLayers(m, 'weights.bin');
-      return { model: w.add(`${dir}/model.json`, saved.json), weights: w.add(`${dir}/weights.bin`, saved.weights) };
-    };
-    const saveTensors = async (dir: string, enc: { header: object; data: Uint8Array }): Promise<ModelRef> => ({
-      model: w.add(`${dir}/model.json`, JSON.stringify(enc.header)),
-      weights: w.add(`${dir}/weights.bin`, enc.data),
-      format: 'tensors',
-    });
-    let backboneRef: ModelRef;
-    if (opts.linkImageModel) {
-      const from = dirname(resolve(opts.imageModel ?? DEFAULT_IMAGE_MODEL));
-      const rel = relative(out, from).split(sep).join('/');
-      backboneRef = { model: w.record(`${rel}/model.json`, new TextEncoder().encode(model.files.json)), weights: w.record(`${rel}/weights.bin`, model.files.weights), format: model.format };
-    } else {
-      backboneRef = { model: w.add('image-model/model.json', model.files.json), weights: w.add('image-model/weights.bin', model.files.weights), format: model.format };
-    }
-    const createdAt = opts.createdAt ?? (process.env.SOURCE_DATE_EPOCH ? new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000).toISOString() : undefined);
-    // A catalog too large to download: rows precomputed per product into page files (paged-step.ts).
-    const paged = items.length > (opts.pageAbove ?? PAGE_ABOVE)
-      ? writePaged(w, bundleItems, pageLists(rows, index?.ivf, goesWith.lists, nextView && { sessions: nextView.sessions, method: nextView.choice.config }), nextView?.choice.config.rules?.depth ?? 3)
-      : undefined;
-    if (paged) log(`paged: ${paged.pages} page files, ${paged.meta} meta files of ${paged.metaSize} products; a product page fetches its own page and the meta files of the products its rows show`);
-    const manifest: Manifest = w.finish({
-      name: opts.name ?? basename(out),
-      ...(createdAt ? { createdAt } : {}),
-      items: { count: bundleItems.length, ...(paged ? {} : { file: w.add('items.json', JSON.stringify(bundleItems)) }) },
-      ...(paged ? { paged } : {}),
-      ...(Object.keys(thumbs.listed()).length ? { assets: w.add('assets.json', JSON.stringify(thumbs.listed())) } : {}),
-      similar: {
-        dims, metric: 'cosine',
-        // No scales file: the reader derives them from the codes (unitScales), as measured above.
-        codes: w.add('embeddings.i8', new Uint8Array(measured.quantized.codes.buffer)),
-        ...(index ? { index: w.add('similar/index.ivf', index.file) } : {}),
-      },
-      imageModel: {
-        backbone: backboneRef,
-        head: await save('image-head', head),
-        inputSize: model.spec.size,
-        ...(model.spec.range[0] !== 0 || model.spec.range[1] !== 1 ? { inputRange: [model.spec.range[0], model.spec.range[1]] } : {}),
-      },
-      complementary: {
-        ...(paged ? {} : { file: w.add('complementary.json', encodeLists(goesWith.lists)) }), method: goesWith.choice.config,
-        ...(pair ? { pairModel: await saveTensors('pair-model', pair) } : {}),
-        ...validationOf(goesWith.choice),
-      },
-      ...(nextView
-        ? {
-            nextView: {
-              ...(paged
-                ? { method: { ...nextView.choice.config, model: undefined } }
-                : { sessions: w.add('next-view/sessions.bin', nextView.sessions), method: nextView.choice.config, ...(nextView.model ? { model: await saveTensors('next-view', nextView.model) } : {}) }),
-              ...validationOf(nextView.choice),
-            },
-          }
-        : {}),
-    });
+    const manifest = await write(tmp, out);
     await moveIntoPlace(tmp, out);
-    lap('write');
-    const bytes = Object.values(manifest.files).reduce((a, f) => a + f.bytes, 0);
-    const warnings = problems.warnings();
-    for (const wline of warnings) log(`warning: ${wline}`);
-    log(`wrote ${join(opts.out, 'manifest.json')}: ${bundleItems.length} products, ${Object.keys(manifest.files).length} files, ${(bytes / 1e6).toFixed(2)} MB`);
-    return {
-      items: bundleItems.length, dropped: catalog.length - keep.length, dims, int8Recall: measured.recall, categoryPrecision: measured.precision, index: index?.report,
-      sessions: sessions.count, baskets: positiveCount, embedded: step.embedded, cachedImages: step.cached, bytes,
-      nextViewParams: nextView?.model?.params, oneHotParams, warnings, seconds,
-      goesWith: goesWith.choice, nextView: nextView?.choice,
-    };
+    return manifest;
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     throw e;
   }
+}
+
+/** What the build made that goes into the bundle. */
+interface BundleParts {
+  /** The products, in bundle order. */
+  items: readonly CatalogItem[];
+  /** Each product's row in the catalog: where its thumbnail is in `images`. */
+  keep: readonly number[];
+  images: EmbeddedCatalog;
+  head: tfl.LayersModel;
+  dims: number;
+  /** The int8 rows similar items are searched in (the reader derives the scales from the codes). */
+  rows: QuantizedMatrix;
+  index?: { file: Uint8Array; ivf: IvfIndex };
+  goesWith: GoesWithPart;
+  pair?: TrainedPair;
+  nextView?: NextViewPart;
+}
+
+interface WriteOptions {
+  /** Bundle name (default: the folder's name). */
+  name?: string;
+  createdAt?: string;
+  thumbnails?: 'auto' | 'all' | 'none';
+  imageModel?: string;
+  linkImageModel?: boolean;
+  /** Rows precomputed per product into page files (paged-step.ts) instead of whole-catalog files. */
+  paged: boolean;
+}
+
+/** Writes the bundle `parts` make into `dir`, to be moved to `out` (a linked image model is referenced relative to `out`). */
+async function writeBundle(dir: string, out: string, parts: BundleParts, opts: WriteOptions, log: (line: string) => void): Promise<Manifest> {
+  const w = new BundleWriter(dir);
+  const thumbs = new BundleWriter(dir);
+  const items = listItems(thumbs, parts, opts.thumbnails ?? 'auto');
+  const backbone = backboneRef(w, out, parts.images.model, opts);
+  const createdAt = opts.createdAt ?? (process.env.SOURCE_DATE_EPOCH ? new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000).toISOString() : undefined);
+  const paged = opts.paged ? writePages(w, items, parts) : undefined;
+  if (paged) log(`paged: ${paged.pages} page files, ${paged.meta} meta files of ${paged.metaSize} products; a product page fetches its own page and the meta files of the products its rows show`);
+  // Each section adds its files as it is made: in this order.
+  const itemsFile = paged ? {} : { file: w.add('items.json', JSON.stringify(items)) };
+  const assets = Object.keys(thumbs.listed()).length ? { assets: w.add('assets.json', JSON.stringify(thumbs.listed())) } : {};
+  const similar = similarSection(w, parts);
+  const imageModel = await imageModelSection(w, backbone, parts);
+  const complementary = await complementarySection(w, parts, !!paged);
+  const nextView = parts.nextView ? { nextView: await nextViewSection(w, parts.nextView, !!paged) } : {};
+  return w.finish({
+    name: opts.name ?? basename(out),
+    ...(createdAt ? { createdAt } : {}),
+    items: { count: items.length, ...itemsFile },
+    ...(paged ? { paged } : {}),
+    ...assets,
+    similar,
+    imageModel,
+    complementary,
+    ...nextView,
+  });
+}
+
+/** The products as the bundle lists them, each with its thumbnail (written through `thumbs`) where one is wanted. */
+function listItems(thumbs: BundleWriter, parts: BundleParts, mode: 'auto' | 'all' | 'none'): BundleItem[] {
+  const { step, thumbnails } = parts.images;
+  const wantThumb = (it: CatalogItem) => !!thumbnails && (mode === 'all' || !isUrl(it.image));
+  return parts.items.map((it, i) => {
+    const thumb = wantThumb(it) ? step.thumbnails[parts.keep[i]!] : undefined;
+    const image = thumb ? thumbs.add(`images/${i}.${thumbnails?.format === 'jpeg' ? 'jpg' : 'webp'}`, thumb) : it.image;
+    return bundleItem(it, image);
+  });
+}
+
+/** The image model, copied in, or (`linkImageModel`) referenced where it lies, relative to `out`. */
+function backboneRef(w: BundleWriter, out: string, model: EmbeddedCatalog['model'], opts: WriteOptions): ModelRef {
+  if (opts.linkImageModel) {
+    const from = dirname(resolve(opts.imageModel ?? DEFAULT_IMAGE_MODEL));
+    const rel = relative(out, from).split(sep).join('/');
+    return { model: w.record(`${rel}/model.json`, new TextEncoder().encode(model.files.json)), weights: w.record(`${rel}/weights.bin`, model.files.weights), format: model.format };
+  }
+  return { model: w.add('image-model/model.json', model.files.json), weights: w.add('image-model/weights.bin', model.files.weights), format: model.format };
+}
+
+/** A catalog too large to download: every product's rows precomputed into page files (paged-step.ts). */
+function writePages(w: BundleWriter, items: readonly BundleItem[], parts: BundleParts): PagedSection {
+  const { rows, index, goesWith, nextView } = parts;
+  const lists = pageLists(rows, index?.ivf, goesWith.lists, nextView && { sessions: nextView.sessions, method: nextView.choice.config });
+  return writePaged(w, items, lists, nextView?.choice.config.rules?.depth ?? 3);
+}
+
+function similarSection(w: BundleWriter, parts: BundleParts): NonNullable<Manifest['similar']> {
+  return {
+    dims: parts.dims, metric: 'cosine',
+    // No scales file: the reader derives them from the codes (unitScales), as the build measured.
+    codes: w.add('embeddings.i8', new Uint8Array(parts.rows.codes.buffer)),
+    ...(parts.index ? { index: w.add('similar/index.ivf', parts.index.file) } : {}),
+  };
+}
+
+async function imageModelSection(w: BundleWriter, backbone: ModelRef, parts: BundleParts): Promise<NonNullable<Manifest['imageModel']>> {
+  const { spec } = parts.images.model;
+  return {
+    backbone,
+    head: await saveLayersModel(w, 'image-head', parts.head),
+    inputSize: spec.size,
+    ...(spec.range[0] !== 0 || spec.range[1] !== 1 ? { inputRange: [spec.range[0], spec.range[1]] } : {}),
+  };
+}
+
+/** Goes with: its lists (in the page files of a paged bundle), how they were scored, and the pair model. */
+async function complementarySection(w: BundleWriter, parts: BundleParts, paged: boolean): Promise<NonNullable<Manifest['complementary']>> {
+  const { goesWith, pair } = parts;
+  return {
+    ...(paged ? {} : { file: w.add('complementary.json', encodeLists(goesWith.lists)) }), method: goesWith.choice.config,
+    ...(pair ? { pairModel: saveTensors(w, 'pair-model', pair) } : {}),
+    ...validationOf(goesWith.choice),
+  };
+}
+
+/** Next view: the session sample and the GRU where chosen; a paged bundle has per-product lists and no GRU. */
+async function nextViewSection(w: BundleWriter, nextView: NextViewPart, paged: boolean): Promise<NonNullable<Manifest['nextView']>> {
+  return {
+    ...(paged
+      ? { method: { ...nextView.choice.config, model: undefined } }
+      : { sessions: w.add('next-view/sessions.bin', nextView.sessions), method: nextView.choice.config, ...(nextView.model ? { model: saveTensors(w, 'next-view', nextView.model) } : {}) }),
+    ...validationOf(nextView.choice),
+  };
+}
+
+async function saveLayersModel(w: BundleWriter, dir: string, m: tfl.LayersModel): Promise<ModelRef> {
+  const saved = await saveLayers(m, 'weights.bin');
+  return { model: w.add(`${dir}/model.json`, saved.json), weights: w.add(`${dir}/weights.bin`, saved.weights) };
+}
+
+/** A model in Vitrine's own tensor file (bundle/tensor-file.ts): its JSON header and its data. */
+function saveTensors(w: BundleWriter, dir: string, enc: { header: object; data: Uint8Array }): ModelRef {
+  return { model: w.add(`${dir}/model.json`, JSON.stringify(enc.header)), weights: w.add(`${dir}/weights.bin`, enc.data), format: 'tensors' };
+}
+
+/** A row's choice as the manifest records it (absent when there was too little to validate on). */
+function validationOf(c: GoesWithChoice | NextViewChoice): { validation?: Validation } {
+  return c.validation ? { validation: { metric: c.metric, score: c.validation.score, lo: c.validation.lo, hi: c.validation.hi, queries: c.validation.queries, reason: c.reason } } : {};
 }
 
 /**
