@@ -43,9 +43,14 @@ export function createRng(seed: number): Rng {
 /** `0 … n − 1` in a random order (Fisher–Yates, drawing from `rng`). */
 export function shuffledIndices(n: number, rng: Rng): number[] {
   const order = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
+  shuffleInPlace(order, rng);
   return order;
+}
+
+/** Shuffles `xs` in place (Fisher–Yates, drawing from `rng`): a training loop's order, epoch after epoch. */
+export function shuffleInPlace(xs: number[] | Int32Array, rng: Rng): void {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [xs[i], xs[j]] = [xs[j]!, xs[i]!];
+  }
 }
