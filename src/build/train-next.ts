@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { gruStates, itemLogits, matMul, PARAM_NAMES, type NextViewParams } from '../model/next-view.js';
-import { createRng, type Rng } from '../recommend/rng.js';
+import { createRng, shuffleInPlace, type Rng } from '../recommend/rng.js';
 
 /** How many of a shopper's latest views the next-view model reads (the builder's setting). */
 export const NEXT_VIEW_MAX_LENGTH = 8;
@@ -170,6 +170,20 @@ export function initNextView(itemCount: number, popularity: Float64Array, opts: 
   } as unknown as NextViewParams;
 }
 
+/** A training run's fixed parts: the model, its optimizer, and the chunks it learns from. */
+interface Training {
+  params: NextViewParams;
+  vars: tf.Variable[];
+  optimizer: tf.Optimizer;
+  itemCount: number;
+  /** Sampled softmax above `sampledAbove` items; the full softmax without. */
+  sampler?: NegativeSampler;
+  chunks: Int32Array;
+  /** Items each chunk reads: chunks are `maxLength + 1` wide. */
+  maxLength: number;
+  batch: number;
+}
+
 /**
  * Trains the next-view model on sessions (lists of item indices), GRU4Rec style: each chunk of a
  * session runs through the GRU once and every position predicts the item viewed next, full softmax
@@ -177,20 +191,17 @@ export function initNextView(itemCount: number, popularity: Float64Array, opts: 
  */
 export async function trainNextView(sessions: Iterable<ArrayLike<number>>, itemCount: number, opts: NextViewOptions): Promise<TrainedNextView> {
   const L = opts.maxLength;
-  const width = L + 1;
   const { chunks, count, positions } = sessionChunks(sessions, L, opts.maxExamples ?? 500_000);
-  const popularity = new Float64Array(itemCount);
-  for (let k = 0; k < count; k++) for (let j = 1; j < width; j++) if (chunks[k * width + j]) popularity[chunks[k * width + j]! - 1]!++;
+  const popularity = chunkPopularity(chunks, L + 1, itemCount);
   const params = initNextView(itemCount, popularity, opts);
   const vars = PARAM_NAMES.map((n) => params[n] as unknown as tf.Variable);
   const optimizer = tf.train.adam(opts.learningRate ?? 3e-3);
   const rng = createRng((opts.seed ?? 1) + 101);
-  // About a thousand positions per step: large enough to keep TF.js's per-op cost small.
-  const batch = opts.batchSize ?? Math.max(16, Math.round(1024 / L));
-  const order = Int32Array.from({ length: count }, (_, i) => i);
-  const buf = new Int32Array(batch * width);
   const negatives = opts.sampledAbove ?? 2048;
   const sampler = itemCount > negatives ? new NegativeSampler(popularity, negatives, createRng((opts.seed ?? 1) + 202)) : undefined;
+  // About a thousand positions per step: large enough to keep TF.js's per-op cost small.
+  const run: Training = { params, vars, optimizer, itemCount, sampler, chunks, maxLength: L, batch: opts.batchSize ?? Math.max(16, Math.round(1024 / L)) };
+  const order = Int32Array.from({ length: count }, (_, i) => i);
   const scores: number[] = [];
   let best: { epoch: number; score: number; weights: tf.Tensor[] } | undefined;
   let epochsRun = 0;
@@ -199,67 +210,16 @@ export async function trainNextView(sessions: Iterable<ArrayLike<number>>, itemC
     // items 0.065 after 6 epochs, 0.091 after 20); large ones get enough from 6. About 200k positions in all.
     const epochs = opts.epochs ?? Math.max(6, Math.min(30, Math.round(200_000 / Math.max(1, positions))));
     for (let epoch = 0; epoch < epochs; epoch++) {
-      for (let i = count - 1; i > 0; i--) {
-        const j = rng.int(i + 1);
-        [order[i], order[j]] = [order[j]!, order[i]!];
-      }
-      let total = 0;
-      let weight = 0;
-      for (let s = 0; s < count; s += batch) {
-        const m = Math.min(batch, count - s);
-        for (let k = 0; k < m; k++) buf.set(chunks.subarray(order[s + k]! * width, (order[s + k]! + 1) * width), k * width);
-        // Inputs: each chunk's first L items. Targets, time-major to match the stacked states (row
-        // t·m + b is step t of chunk b): the item after, −1 (an all-zero one-hot, weight 0) for padding.
-        const inputs = new Int32Array(m * L);
-        const target = new Int32Array(m * L);
-        const mask = new Float32Array(m * L);
-        let n = 0;
-        for (let b = 0; b < m; b++) {
-          for (let t = 0; t < L; t++) {
-            inputs[b * L + t] = buf[b * width + t]!;
-            const next = buf[b * width + t + 1]!;
-            target[t * m + b] = next - 1;
-            if (next) (mask[t * m + b] = 1), n++;
-          }
-        }
-        const x = tf.tensor2d(inputs, [m, L], 'int32');
-        const w = tf.tensor1d(mask);
-        let loss: tf.Scalar;
-        if (sampler) {
-          const { candidates, logQ, position } = sampler.draw(target);
-          const cand = tf.tensor1d(candidates, 'int32');
-          const correction = tf.tensor1d(logQ);
-          const y = tf.oneHot(tf.tensor1d(position, 'int32'), candidates.length);
-          loss = optimizer.minimize(
-            () => {
-              const states = tf.concat(gruStates(params, x), 0) as tf.Tensor2D;
-              return weightedSoftmaxCrossEntropy(tf.sub(candidateLogits(params, states, cand), correction) as tf.Tensor2D, y as tf.Tensor2D, w);
-            },
-            true,
-            vars,
-          )!;
-          tf.dispose([cand, correction, y]);
-        } else {
-          const y = tf.oneHot(tf.tensor1d(target, 'int32'), itemCount);
-          loss = optimizer.minimize(
-            () => weightedSoftmaxCrossEntropy(itemLogits(params, tf.concat(gruStates(params, x), 0) as tf.Tensor2D), y as tf.Tensor2D, w),
-            true,
-            vars,
-          )!;
-          y.dispose();
-        }
-        total += (await loss.data())[0]! * n;
-        weight += n;
-        tf.dispose([loss, x, w]);
-      }
+      shuffleInPlace(order, rng);
+      const loss = await trainEpoch(run, order);
       epochsRun = epoch + 1;
       if (!opts.validate) {
-        opts.onEpoch?.(epoch, total / Math.max(1, weight));
+        opts.onEpoch?.(epoch, loss);
         continue;
       }
       const score = await opts.validate(params);
       scores.push(score);
-      opts.onEpoch?.(epoch, total / Math.max(1, weight), score);
+      opts.onEpoch?.(epoch, loss, score);
       if (!best || score > best.score) {
         tf.dispose(best?.weights);
         best = { epoch, score, weights: vars.map((v) => v.clone()) };
@@ -274,6 +234,85 @@ export async function trainNextView(sessions: Iterable<ArrayLike<number>>, itemC
     return { params, epochs: best.epoch + 1, scores };
   }
   return { params, epochs: epochsRun, scores };
+}
+
+/** How often each item is a target (any position after a chunk's first), from `width`-wide chunks. */
+function chunkPopularity(chunks: Int32Array, width: number, itemCount: number): Float64Array {
+  const popularity = new Float64Array(itemCount);
+  const count = chunks.length / width;
+  for (let k = 0; k < count; k++) for (let j = 1; j < width; j++) if (chunks[k * width + j]) popularity[chunks[k * width + j]! - 1]!++;
+  return popularity;
+}
+
+/** One pass over the chunks in `order`, a batch a step; returns the mean loss per target. */
+async function trainEpoch(run: Training, order: Int32Array): Promise<number> {
+  const width = run.maxLength + 1;
+  const buf = new Int32Array(run.batch * width);
+  let total = 0;
+  let weight = 0;
+  for (let s = 0; s < order.length; s += run.batch) {
+    const m = Math.min(run.batch, order.length - s);
+    for (let k = 0; k < m; k++) buf.set(run.chunks.subarray(order[s + k]! * width, (order[s + k]! + 1) * width), k * width);
+    const { inputs, target, mask, n } = batchArrays(buf, m, run.maxLength);
+    const x = tf.tensor2d(inputs, [m, run.maxLength], 'int32');
+    const w = tf.tensor1d(mask);
+    const loss = minimizeBatch(run, x, target, w);
+    total += (await loss.data())[0]! * n;
+    weight += n;
+    tf.dispose([loss, x, w]);
+  }
+  return total / Math.max(1, weight);
+}
+
+/**
+ * A batch of `m` chunks (the first `m` rows of `buf`) as model inputs: each chunk's first `L`
+ * items. Targets, time-major to match the stacked states (row t·m + b is step t of chunk b): the
+ * item after, −1 (an all-zero one-hot, weight 0) for padding. `n`: the targets that are not padding.
+ */
+function batchArrays(buf: Int32Array, m: number, L: number): { inputs: Int32Array; target: Int32Array; mask: Float32Array; n: number } {
+  const width = L + 1;
+  const inputs = new Int32Array(m * L);
+  const target = new Int32Array(m * L);
+  const mask = new Float32Array(m * L);
+  let n = 0;
+  for (let b = 0; b < m; b++) {
+    for (let t = 0; t < L; t++) {
+      inputs[b * L + t] = buf[b * width + t]!;
+      const next = buf[b * width + t + 1]!;
+      target[t * m + b] = next - 1;
+      if (next) (mask[t * m + b] = 1), n++;
+    }
+  }
+  return { inputs, target, mask, n };
+}
+
+/** One optimizer step on a batch; returns its loss (the caller disposes it). */
+function minimizeBatch(run: Training, x: tf.Tensor2D, target: Int32Array, w: tf.Tensor1D): tf.Scalar {
+  const { params, optimizer, vars, sampler } = run;
+  if (sampler) {
+    const { candidates, logQ, position } = sampler.draw(target);
+    const cand = tf.tensor1d(candidates, 'int32');
+    const correction = tf.tensor1d(logQ);
+    const y = tf.oneHot(tf.tensor1d(position, 'int32'), candidates.length);
+    const loss = optimizer.minimize(
+      () => {
+        const states = tf.concat(gruStates(params, x), 0) as tf.Tensor2D;
+        return weightedSoftmaxCrossEntropy(tf.sub(candidateLogits(params, states, cand), correction) as tf.Tensor2D, y as tf.Tensor2D, w);
+      },
+      true,
+      vars,
+    )!;
+    tf.dispose([cand, correction, y]);
+    return loss;
+  }
+  const y = tf.oneHot(tf.tensor1d(target, 'int32'), run.itemCount);
+  const loss = optimizer.minimize(
+    () => weightedSoftmaxCrossEntropy(itemLogits(params, tf.concat(gruStates(params, x), 0) as tf.Tensor2D), y as tf.Tensor2D, w),
+    true,
+    vars,
+  )!;
+  y.dispose();
+  return loss;
 }
 
 /** Parameter count (what the model costs, next to seed §1's one-hot network). */
