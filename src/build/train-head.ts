@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { createRng, type Rng } from '../recommend/rng.js';
+import { createRng, shuffleInPlace, type Rng } from '../recommend/rng.js';
 import { matMul } from '../model/next-view.js';
 import { weightedSoftmaxCrossEntropy } from './train-next.js';
 
@@ -72,14 +72,47 @@ export function featureStats(features: readonly Float32Array[]): { mean: Float32
  * and the browser loads.
  */
 export async function trainProjectionHead(features: readonly Float32Array[], labels: readonly number[], opts: HeadOptions): Promise<TrainedHead> {
-  const seed = opts.seed ?? 1;
-  const rng = createRng(seed);
+  const rng = createRng(opts.seed ?? 1);
   const classes = Math.max(...labels) + 1;
   const inDims = features[0]!.length;
+  const net = headNetwork(featureStats(features), classes, opts, rng);
+  const n = features.length;
+  const x = tf.tidy(() => net.standardize(tf.tensor2d(concatRows(features), [n, inDims])));
+  const y = tf.oneHot(tf.tensor1d(Int32Array.from(labels), 'int32'), classes);
+  try {
+    await fitHead(net, x, y, opts, rng);
+  } finally {
+    tf.dispose([x, y]);
+  }
+  return {
+    head: layersHead(net),
+    classify: (rows) =>
+      tf.tidy(() => tf.softmax(net.logits(net.standardize(tf.tensor2d(concatRows(rows), [rows.length, inDims])))).dataSync() as Float32Array),
+    dispose: () => tf.dispose([net.W1, net.b1, net.W2, net.b2, net.W3, net.meanT, net.stdT]),
+  };
+}
+
+/** The classifier being trained: its weights, the feature standardisation, and its logits. */
+interface HeadNetwork {
+  W1: tf.Variable;
+  b1: tf.Variable;
+  W2: tf.Variable;
+  b2: tf.Variable;
+  /** The class weights (the cosine softmax's), `dims × classes`. */
+  W3: tf.Variable;
+  meanT: tf.Tensor1D;
+  stdT: tf.Tensor1D;
+  standardize(x: tf.Tensor2D): tf.Tensor2D;
+  /** `scale · cos(embedding, class weight)`; with `dropSeed`, dropout on the hidden layer (training). */
+  logits(x: tf.Tensor2D, dropSeed?: number): tf.Tensor2D;
+}
+
+/** The network, its weights drawn from `rng`. */
+function headNetwork({ mean, std }: { mean: Float32Array; std: Float32Array }, classes: number, opts: HeadOptions, rng: Rng): HeadNetwork {
+  const inDims = mean.length;
   const hidden = opts.hidden ?? 256;
   const scale = opts.scale ?? 16;
   const dropout = opts.dropout ?? 0.3;
-  const { mean, std } = featureStats(features);
   const v = (values: Float32Array, shape: number[]) => tf.variable(tf.tensor(values, shape), true);
   const W1 = v(glorot(rng, inDims, hidden), [inDims, hidden]);
   const b1 = v(new Float32Array(hidden), [hidden]);
@@ -97,10 +130,14 @@ export async function trainProjectionHead(features: readonly Float32Array[], lab
   const unit = (t: tf.Tensor2D, axis: number) => tf.div(t, tf.add(tf.norm(t, 2, axis, true), 1e-8)) as tf.Tensor2D;
   const logits = (x: tf.Tensor2D, dropSeed?: number) =>
     tf.mul(matMul(unit(embed(x, dropSeed), 1), unit(W3 as tf.Tensor2D, 0)), scale) as tf.Tensor2D;
+  return { W1, b1, W2, b2, W3, meanT, stdT, standardize, logits };
+}
 
-  const n = features.length;
-  const x = tf.tidy(() => standardize(tf.tensor2d(concatRows(features), [n, inDims])));
-  const y = tf.oneHot(tf.tensor1d(Int32Array.from(labels), 'int32'), classes);
+/** Adam on shuffled batches of the standardised features `x` against one-hot `y`; dropout seeded per step. */
+async function fitHead(net: HeadNetwork, x: tf.Tensor2D, y: tf.Tensor, opts: HeadOptions, rng: Rng): Promise<void> {
+  const { W1, b1, W2, b2, W3 } = net;
+  const seed = opts.seed ?? 1;
+  const n = x.shape[0];
   const optimizer = tf.train.adam(opts.learningRate ?? 1e-3);
   const batchSize = opts.batchSize ?? 128;
   const l2 = opts.l2 ?? 0;
@@ -110,10 +147,7 @@ export async function trainProjectionHead(features: readonly Float32Array[], lab
   let step = 0;
   try {
     for (let epoch = 0; epoch < epochs; epoch++) {
-      for (let i = n - 1; i > 0; i--) {
-        const j = rng.int(i + 1);
-        [order[i], order[j]] = [order[j]!, order[i]!];
-      }
+      shuffleInPlace(order, rng);
       let total = 0;
       for (let s = 0; s < n; s += batchSize) {
         const m = Math.min(batchSize, n - s);
@@ -124,7 +158,7 @@ export async function trainProjectionHead(features: readonly Float32Array[], lab
         const dropSeed = seed * 100003 + step++;
         const loss = optimizer.minimize(
           () => {
-            const ce = weightedSoftmaxCrossEntropy(logits(xb, dropSeed), yb, ones);
+            const ce = weightedSoftmaxCrossEntropy(net.logits(xb, dropSeed), yb, ones);
             return (l2 > 0 ? tf.add(ce, tf.mul(l2, tf.add(tf.sum(tf.square(W1)), tf.sum(tf.square(W2))))) : ce) as tf.Scalar;
           },
           true,
@@ -136,14 +170,19 @@ export async function trainProjectionHead(features: readonly Float32Array[], lab
       opts.onEpoch?.(epoch, total / n);
     }
   } finally {
-    tf.dispose([x, y]);
     optimizer.dispose();
   }
+}
+
+/** The trained embedding layers as a tf.layers model that takes raw backbone features. */
+function layersHead(net: HeadNetwork): tfl.LayersModel {
+  const { W1, b1, W2, b2, meanT, stdT } = net;
+  const [inDims, hidden] = W1.shape as [number, number];
   const head = tfl.sequential({
     name: 'vitrine_head',
     layers: [
       tfl.layers.dense({ inputShape: [inDims], units: hidden, activation: 'relu', name: 'head_hidden' }),
-      tfl.layers.dense({ units: opts.dims, name: 'embedding' }),
+      tfl.layers.dense({ units: W2.shape[1]!, name: 'embedding' }),
     ],
   });
   // Fold the standardisation into the first layer: ((x - μ) / σ)·W + b = x·(W / σ) + (b - (μ / σ)·W).
@@ -153,12 +192,7 @@ export async function trainProjectionHead(features: readonly Float32Array[], lab
     head.layers[0]!.setWeights([w, b]);
   });
   head.layers[1]!.setWeights([W2, b2]);
-  return {
-    head,
-    classify: (rows) =>
-      tf.tidy(() => tf.softmax(logits(standardize(tf.tensor2d(concatRows(rows), [rows.length, inDims])))).dataSync() as Float32Array),
-    dispose: () => tf.dispose([W1, b1, W2, b2, W3, meanT, stdT]),
-  };
+  return head;
 }
 
 /** Runs a features-in model over rows in batches; returns its outputs row-major. */
