@@ -25,111 +25,142 @@ const LF = 10;
  * doubled, quoted fields may span lines. Blank lines are skipped. Line numbers count physical lines.
  */
 export async function* parseDelimited(chunks: AsyncIterable<string>, delimiter: string): AsyncGenerator<TableRow> {
-  const delim = delimiter.charCodeAt(0);
-  let fields: string[] = [];
-  let field = '';
-  let quoted = false; // inside a quoted field
-  let afterQuote = false; // just closed a quoted field
-  let line = 1; // physical line of the current character
-  let start = 1; // line the current record started on
-  let error: string | undefined;
-  let pendingCR = false;
-  let splitQuote = false;
+  const splitter = new RecordSplitter(delimiter.charCodeAt(0));
+  for await (const chunk of chunks) for (const row of splitter.feed(chunk)) yield row;
+  const last = splitter.end();
+  if (last) yield last;
+}
 
-  const endRecord = (): TableRow | undefined => {
-    fields.push(field);
-    const row = fields.length === 1 && fields[0] === '' && !error ? undefined : { line: start, fields, ...(error ? { error } : {}) };
-    fields = [];
-    field = '';
-    error = undefined;
-    afterQuote = false;
-    return row;
-  };
+/** The state of `parseDelimited` between chunks: a record, a field or a quote may span them. */
+class RecordSplitter {
+  private fields: string[] = [];
+  private field = '';
+  private quoted = false; // inside a quoted field
+  private afterQuote = false; // just closed a quoted field
+  private line = 1; // physical line of the current character
+  private start = 1; // line the current record started on
+  private error: string | undefined;
+  private pendingCR = false;
+  private splitQuote = false;
 
-  for await (const chunk of chunks) {
+  constructor(private readonly delim: number) {}
+
+  /** The records that end in `chunk`. */
+  *feed(chunk: string): Generator<TableRow> {
     let i = 0;
     const n = chunk.length;
     while (i < n) {
       const c = chunk.charCodeAt(i);
-      if (pendingCR) {
-        pendingCR = false;
+      if (this.pendingCR) {
+        this.pendingCR = false;
         if (c === LF) {
           i++;
           continue;
         }
       }
-      if (splitQuote) {
-        // The previous chunk ended on a quote inside a quoted field: `""` escaped, or the close.
-        splitQuote = false;
-        if (c === QUOTE) {
-          field += '"';
-          i++;
-          continue;
-        }
-        quoted = false;
-        afterQuote = true;
-      }
-      if (quoted) {
-        if (c === QUOTE) {
-          if (i + 1 === n) {
-            splitQuote = true;
-            i++;
-          } else if (chunk.charCodeAt(i + 1) === QUOTE) {
-            field += '"';
-            i += 2;
-          } else {
-            quoted = false;
-            afterQuote = true;
-            i++;
-          }
-          continue;
-        }
-        // Copy a run of ordinary characters at once.
-        let j = chunk.indexOf('"', i);
-        if (j < 0) j = n;
-        const run = chunk.slice(i, j);
-        for (let k = run.indexOf('\n'); k >= 0; k = run.indexOf('\n', k + 1)) line++;
-        field += run;
-        i = j;
+      if (this.splitQuote && this.endSplitQuote(c)) {
+        i++;
         continue;
       }
-      if (c === delim) {
-        fields.push(field);
-        field = '';
-        afterQuote = false;
+      if (this.quoted) {
+        i = this.quotedText(chunk, i);
+        continue;
+      }
+      if (c === this.delim) {
+        this.fields.push(this.field);
+        this.field = '';
+        this.afterQuote = false;
         i++;
         continue;
       }
       if (c === LF || c === CR) {
-        const row = endRecord();
+        const row = this.endRecord();
         if (row) yield row;
-        if (c === CR) pendingCR = true;
-        line++;
-        start = line;
+        if (c === CR) this.pendingCR = true;
+        this.line++;
+        this.start = this.line;
         i++;
         continue;
       }
-      if (c === QUOTE && field === '' && !afterQuote) {
-        quoted = true;
-        i++;
-        continue;
-      }
-      if (afterQuote) error ??= `unexpected text after a closing quote in column ${fields.length + 1}`;
-      // Copy a run of ordinary characters at once.
-      let j = i + 1;
-      while (j < n) {
-        const d = chunk.charCodeAt(j);
-        if (d === delim || d === LF || d === CR || d === QUOTE) break;
-        j++;
-      }
-      field += chunk.slice(i, j);
-      i = j;
+      i = this.plainText(chunk, i, c);
     }
   }
-  if (splitQuote) [quoted, afterQuote] = [false, true];
-  if (quoted) error = 'a quoted field is never closed';
-  const last = endRecord();
-  if (last) yield last;
+
+  /** The last record, at the end of the input. */
+  end(): TableRow | undefined {
+    if (this.splitQuote) [this.quoted, this.afterQuote] = [false, true];
+    if (this.quoted) this.error = 'a quoted field is never closed';
+    return this.endRecord();
+  }
+
+  /**
+   * The previous chunk ended on a quote inside a quoted field: `""` escaped (true: `c` is the
+   * second quote, taken), or the field's close.
+   */
+  private endSplitQuote(c: number): boolean {
+    this.splitQuote = false;
+    if (c === QUOTE) {
+      this.field += '"';
+      return true;
+    }
+    this.quoted = false;
+    this.afterQuote = true;
+    return false;
+  }
+
+  /** Inside a quoted field at `i`: a quote (doubled, closing, or split off at the chunk's end), or a run of text. Returns where to go on. */
+  private quotedText(chunk: string, i: number): number {
+    if (chunk.charCodeAt(i) === QUOTE) {
+      if (i + 1 === chunk.length) {
+        this.splitQuote = true;
+        return i + 1;
+      }
+      if (chunk.charCodeAt(i + 1) === QUOTE) {
+        this.field += '"';
+        return i + 2;
+      }
+      this.quoted = false;
+      this.afterQuote = true;
+      return i + 1;
+    }
+    // Copy a run of ordinary characters at once.
+    let j = chunk.indexOf('"', i);
+    if (j < 0) j = chunk.length;
+    const run = chunk.slice(i, j);
+    for (let k = run.indexOf('\n'); k >= 0; k = run.indexOf('\n', k + 1)) this.line++;
+    this.field += run;
+    return j;
+  }
+
+  /** Outside quotes at `i` (not a delimiter or line break): an opening quote, or a run of text. Returns where to go on. */
+  private plainText(chunk: string, i: number, c: number): number {
+    if (c === QUOTE && this.field === '' && !this.afterQuote) {
+      this.quoted = true;
+      return i + 1;
+    }
+    if (this.afterQuote) this.error ??= `unexpected text after a closing quote in column ${this.fields.length + 1}`;
+    // Copy a run of ordinary characters at once.
+    let j = i + 1;
+    while (j < chunk.length) {
+      const d = chunk.charCodeAt(j);
+      if (d === this.delim || d === LF || d === CR || d === QUOTE) break;
+      j++;
+    }
+    this.field += chunk.slice(i, j);
+    return j;
+  }
+
+  /** Ends the current record: a row, or undefined for a blank line. */
+  private endRecord(): TableRow | undefined {
+    this.fields.push(this.field);
+    const { fields, error } = this;
+    const row = fields.length === 1 && fields[0] === '' && !error ? undefined : { line: this.start, fields, ...(error ? { error } : {}) };
+    this.fields = [];
+    this.field = '';
+    this.error = undefined;
+    this.afterQuote = false;
+    return row;
+  }
 }
 
 export async function* textChunks(path: string): AsyncGenerator<string> {
