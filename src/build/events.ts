@@ -149,6 +149,16 @@ function latest(data: SessionData, maxViews = Infinity): SessionData {
   return { ...data, sessions: kept.finish(), starts: data.starts.slice(from) };
 }
 
+/** A session as the JS reader closes it: its views and purchases, and what orders it among the others. */
+interface ClosedSession {
+  /** The session or user id, and (by user) the user's session number. */
+  key: string;
+  n: number;
+  start: number;
+  viewed: number[];
+  bought: number[];
+}
+
 /**
  * Streams an event log (CSV or TSV) into sessions. Rows are grouped by session id, or by user and
  * split at pauses longer than `gapMs`; rows it cannot use (an unknown product, a bad timestamp,
@@ -160,33 +170,13 @@ export async function readSessions(path: string, opts: SessionOptions): Promise<
   const col = eventColumns(table.header, path, opts.columns);
   const byUser = col.session === undefined;
   const gap = opts.gapMs ?? SESSION_GAP_MS;
-  const closed: { key: string; n: number; start: number; viewed: number[]; bought: number[] }[] = [];
-  let views = 0;
-  const session = (key: string, n: number, events: Ev[]) => {
-    const viewed: number[] = [];
-    const bought = new Set<number>();
-    for (const e of events) {
-      if (e.kind === 'view' && viewed[viewed.length - 1] !== e.item) viewed.push(e.item);
-      if (e.kind === 'purchase') bought.add(e.item);
-    }
-    views += viewed.length;
-    closed.push({ key, n, start: events[0]!.time, viewed, bought: [...bought].sort((a, b) => a - b) });
-  };
+  const closed: ClosedSession[] = [];
   // A closed group is one session (session ids), or one user's events, split at long pauses.
-  const emit = (key: string, events: Ev[]) => {
+  const groups = new Grouper<Ev>((key, events) => {
     events.sort((a, b) => a.time - b.time || a.seq - b.seq);
-    if (!byUser) return session(key, 0, events);
-    let start = 0;
-    let n = 0;
-    for (let i = 1; i <= events.length; i++) {
-      if (i === events.length || events[i]!.time - events[i - 1]!.time > gap) {
-        session(key, n++, events.slice(start, i));
-        start = i;
-      }
-    }
-  };
-  const groups = new Grouper<Ev>(emit);
-  const keyCol = (byUser ? col.user : col.session)!;
+    if (!byUser) closed.push(closeSession(key, 0, events));
+    else splitAtPauses(events, gap).forEach((part, n) => closed.push(closeSession(key, n, part)));
+  });
   const width = table.header.length;
   let rows = 0;
   let records = 0;
@@ -198,52 +188,82 @@ export async function readSessions(path: string, opts: SessionOptions): Promise<
       continue;
     }
     records++;
-    const f = row.fields;
-    const id = f[col.item!]!.trim();
-    const skip = (problem: EventProblem) => {
-      const p = eventProblem(problem, { id, time: col.time === undefined ? '' : f[col.time]!.trim(), kind: col.kind === undefined ? '' : f[col.kind]!.trim() });
+    const read = readEvent(row.fields, col, records, opts);
+    if ('problem' in read) {
+      const p = eventProblem(read.problem, read.raw);
       opts.problems.skip(p.kind, place, p.reason);
-    };
-    let item = opts.index.get(id);
-    if (item === undefined && opts.addUnknown && id) {
-      item = opts.index.size;
-      (opts.index as Map<string, number>).set(id, item);
-    }
-    if (item === undefined) {
-      skip('product');
       continue;
     }
-    let time = records; // record order, when the log has no time column
-    if (col.time !== undefined) {
-      const t = parseTimestamp(f[col.time]!);
-      if (t === undefined) {
-        skip('time');
-        continue;
-      }
-      time = t;
-    }
-    let kind: EventKind = 'view';
-    if (col.kind !== undefined) {
-      const k = EVENT_KINDS[f[col.kind]!.trim().toLowerCase().replace(/[\s-]+/g, '_')];
-      if (!k) {
-        skip('kind');
-        continue;
-      }
-      kind = k;
-    }
-    const key = f[keyCol]!.trim();
-    if (!key) {
-      skip('key');
-      continue;
-    }
-    groups.group(key).push({ item, time, kind, seq: records });
+    groups.group(read.key).push(read.event);
   }
   groups.finish();
+  return sessionData(closed, rows);
+}
+
+/**
+ * One well-formed row as an event (`seq`: its record number), keyed by its session or user; or
+ * the first check it fails, with the raw values the report quotes. An unknown product gets the
+ * next free index with `addUnknown`.
+ */
+function readEvent(f: string[], col: Partial<Record<Role, number>>, seq: number, opts: SessionOptions): { key: string; event: Ev } | { problem: EventProblem; raw: { id: string; time: string; kind: string } } {
+  const id = f[col.item!]!.trim();
+  const fail = (problem: EventProblem) => ({ problem, raw: { id, time: col.time === undefined ? '' : f[col.time]!.trim(), kind: col.kind === undefined ? '' : f[col.kind]!.trim() } });
+  let item = opts.index.get(id);
+  if (item === undefined && opts.addUnknown && id) {
+    item = opts.index.size;
+    (opts.index as Map<string, number>).set(id, item);
+  }
+  if (item === undefined) return fail('product');
+  let time = seq; // record order, when the log has no time column
+  if (col.time !== undefined) {
+    const t = parseTimestamp(f[col.time]!);
+    if (t === undefined) return fail('time');
+    time = t;
+  }
+  let kind: EventKind = 'view';
+  if (col.kind !== undefined) {
+    const k = EVENT_KINDS[f[col.kind]!.trim().toLowerCase().replace(/[\s-]+/g, '_')];
+    if (!k) return fail('kind');
+    kind = k;
+  }
+  const key = f[(col.session ?? col.user)!]!.trim();
+  if (!key) return fail('key');
+  return { key, event: { item, time, kind, seq } };
+}
+
+/** A user's time-ordered events, split where a pause is longer than `gap`. */
+function splitAtPauses(events: Ev[], gap: number): Ev[][] {
+  const parts: Ev[][] = [];
+  let start = 0;
+  for (let i = 1; i <= events.length; i++) {
+    if (i === events.length || events[i]!.time - events[i - 1]!.time > gap) {
+      parts.push(events.slice(start, i));
+      start = i;
+    }
+  }
+  return parts;
+}
+
+/** A session's views (repeats of the same item in a row collapsed) and its purchases (each item once, in index order). */
+function closeSession(key: string, n: number, events: Ev[]): ClosedSession {
+  const viewed: number[] = [];
+  const bought = new Set<number>();
+  for (const e of events) {
+    if (e.kind === 'view' && viewed[viewed.length - 1] !== e.item) viewed.push(e.item);
+    if (e.kind === 'purchase') bought.add(e.item);
+  }
+  return { key, n, start: events[0]!.time, viewed, bought: [...bought].sort((a, b) => a - b) };
+}
+
+/** The closed sessions in time order (ties by key, then session number), as sessions and baskets. */
+function sessionData(closed: ClosedSession[], rows: number): SessionData {
   closed.sort((a, b) => a.start - b.start || (a.key < b.key ? -1 : a.key > b.key ? 1 : a.n - b.n));
   const sessions = new ListSet();
   const baskets = new ListSet();
   const starts: number[] = [];
+  let views = 0;
   for (const s of closed) {
+    views += s.viewed.length;
     if (s.viewed.length) {
       sessions.add(s.viewed);
       starts.push(s.start);
