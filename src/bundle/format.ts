@@ -157,6 +157,21 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 const isPath = isBundlePath;
 const isCount = (v: unknown, max: number): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= max;
 
+/** What the manifest's sections are checked with: its files and item count, and failing with a field named. */
+interface Checks {
+  files: Record<string, FileEntry>;
+  count: number;
+  fail(field: string, why: string): never;
+  /** `p`, a relative path listed in `files`. */
+  listed(field: string, p: unknown): string;
+  /** A row's whole-catalog file: required unless the bundle is paged. */
+  own(field: string, p: unknown): string | undefined;
+  /** A model reference whose files are listed, in one of `formats`. */
+  model(field: string, m: unknown, formats?: string[]): Record<string, unknown>;
+  /** An optional validation record. */
+  validation(field: string, v: unknown): void;
+}
+
 /**
  * Checks a parsed manifest's shape and cross-references (every referenced path is listed, sizes
  * agree with counts and dims) and returns it typed; throws a BundleError otherwise.
@@ -168,92 +183,108 @@ export function validateManifest(raw: unknown, file = 'manifest.json'): Manifest
   if (!isObj(raw)) return fail('the manifest', 'is not a JSON object');
   if (raw.format !== BUNDLE_FORMAT) fail('format', `is ${JSON.stringify(raw.format)}, expected "${BUNDLE_FORMAT}"`);
   if (raw.version !== BUNDLE_VERSION) fail('version', `${JSON.stringify(raw.version)} is not supported (this reader knows ${BUNDLE_VERSION})`);
-  if (!isObj(raw.files)) return fail('files', 'is missing');
-  for (const [path, e] of Object.entries(raw.files)) {
+  const files = checkFiles(raw.files, fail);
+  if (!isObj(raw.items)) return fail('items', 'is missing');
+  if (!isCount(raw.items.count, 10_000_000)) fail('items.count', 'must be a non-negative integer');
+  const c = checks(files, raw.items.count as number, raw.paged !== undefined, fail);
+  if (raw.paged !== undefined) checkPaged(raw.paged, c);
+  c.own('items.file', raw.items.file);
+  if (raw.assets !== undefined) c.listed('assets', raw.assets);
+  if (raw.similar !== undefined) checkSimilar(raw.similar, c);
+  if (raw.imageModel !== undefined) checkImageModel(raw.imageModel, raw.similar !== undefined, c);
+  if (raw.complementary !== undefined) checkComplementary(raw.complementary, c);
+  if (raw.nextView !== undefined) checkNextView(raw.nextView, c);
+  return raw as unknown as Manifest;
+}
+
+/** The files list: relative paths, each with a length in bounds and a sha256; in all, no more than a bundle may hold. */
+function checkFiles(raw: unknown, fail: Checks['fail']): Record<string, FileEntry> {
+  if (!isObj(raw)) return fail('files', 'is missing');
+  for (const [path, e] of Object.entries(raw)) {
     if (!isPath(path)) fail(`files[${JSON.stringify(path)}]`, 'is not a relative path');
     if (!isObj(e) || !isCount(e.bytes, MAX_FILE_BYTES)) fail(`files["${path}"].bytes`, `must be an integer from 0 to ${MAX_FILE_BYTES}`);
     if (!isObj(e) || typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256)) fail(`files["${path}"].sha256`, 'must be 64 hex digits');
   }
-  const files = raw.files as Record<string, FileEntry>;
+  const files = raw as Record<string, FileEntry>;
   const total = Object.values(files).reduce((a, e) => a + e.bytes, 0);
   if (total > MAX_BUNDLE_BYTES) fail('files', `add up to ${total} bytes, more than the ${MAX_BUNDLE_BYTES} allowed`);
+  return files;
+}
+
+function checks(files: Record<string, FileEntry>, count: number, paged: boolean, fail: Checks['fail']): Checks {
   const listed = (field: string, p: unknown): string => {
     if (!isPath(p)) return fail(field, 'must be a relative path');
     if (!files[p]) fail(field, `names "${p}", which is not listed in files`);
     return p;
   };
-  if (!isObj(raw.items)) return fail('items', 'is missing');
-  if (!isCount(raw.items.count, 10_000_000)) fail('items.count', 'must be a non-negative integer');
-  const count = raw.items.count as number;
-  const paged = raw.paged;
-  if (paged !== undefined) {
-    if (!isObj(paged)) return fail('paged', 'is not an object');
-    for (const k of ['pages', 'meta', 'metaSize', 'nextDepth'] as const) if (!isCount(paged[k], 10_000_000) || paged[k] === 0) fail(`paged.${k}`, 'must be a positive integer');
-    if (Math.ceil(count / (paged.metaSize as number)) !== paged.meta) fail('paged.meta', `must be ⌈items.count / metaSize⌉ = ${Math.ceil(count / (paged.metaSize as number))}`);
-    for (const f of sumsFiles(paged as unknown as PagedSection)) listed('paged (its sums files)', f);
-  }
-  // A row's whole-catalog file is required unless the bundle is paged.
-  const own = (field: string, p: unknown) => (p === undefined && paged !== undefined ? undefined : listed(field, p));
-  own('items.file', raw.items.file);
-  if (raw.assets !== undefined) listed('assets', raw.assets);
-  const model = (field: string, m: unknown, formats: string[] = ['layers', 'graph']) => {
-    if (!isObj(m)) return fail(field, 'is not an object');
-    listed(`${field}.model`, m.model);
-    listed(`${field}.weights`, m.weights);
-    if (!formats.includes((m.format as string | undefined) ?? 'layers')) fail(`${field}.format`, `must be ${formats.map((f) => `"${f}"`).join(' or ')}`);
-    return m;
+  return {
+    files, count, fail, listed,
+    own: (field, p) => (p === undefined && paged ? undefined : listed(field, p)),
+    model: (field, m, formats = ['layers', 'graph']) => {
+      if (!isObj(m)) return fail(field, 'is not an object');
+      listed(`${field}.model`, m.model);
+      listed(`${field}.weights`, m.weights);
+      if (!formats.includes((m.format as string | undefined) ?? 'layers')) fail(`${field}.format`, `must be ${formats.map((f) => `"${f}"`).join(' or ')}`);
+      return m;
+    },
+    validation: (field, v) => {
+      if (v === undefined) return;
+      if (!isObj(v) || typeof v.metric !== 'string' || typeof v.reason !== 'string' || !['score', 'lo', 'hi', 'queries'].every((k) => typeof v[k] === 'number' && Number.isFinite(v[k]))) {
+        fail(field, 'must be {metric, score, lo, hi, queries, reason}');
+      }
+    },
   };
-  if (raw.similar !== undefined) {
-    const s = raw.similar;
-    if (!isObj(s)) return fail('similar', 'is not an object');
-    if (!isCount(s.dims, 4096) || s.dims === 0) fail('similar.dims', 'must be an integer from 1 to 4096');
-    if (s.metric !== 'cosine') fail('similar.metric', 'must be "cosine"');
-    const dims = s.dims as number;
-    if (files[listed('similar.codes', s.codes)]!.bytes !== count * dims) fail('similar.codes', `file has ${files[s.codes as string]!.bytes} bytes, items.count × dims is ${count * dims}`);
-    if (s.scales !== undefined && files[listed('similar.scales', s.scales)]!.bytes !== count * 4) fail('similar.scales', `file has ${files[s.scales as string]!.bytes} bytes, items.count × 4 is ${count * 4}`);
-    if (s.index !== undefined) listed('similar.index', s.index);
+}
+
+function checkPaged(paged: unknown, { count, fail, listed }: Checks): void {
+  if (!isObj(paged)) return fail('paged', 'is not an object');
+  for (const k of ['pages', 'meta', 'metaSize', 'nextDepth'] as const) if (!isCount(paged[k], 10_000_000) || paged[k] === 0) fail(`paged.${k}`, 'must be a positive integer');
+  if (Math.ceil(count / (paged.metaSize as number)) !== paged.meta) fail('paged.meta', `must be ⌈items.count / metaSize⌉ = ${Math.ceil(count / (paged.metaSize as number))}`);
+  for (const f of sumsFiles(paged as unknown as PagedSection)) listed('paged (its sums files)', f);
+}
+
+function checkSimilar(s: unknown, { files, count, fail, listed }: Checks): void {
+  if (!isObj(s)) return fail('similar', 'is not an object');
+  if (!isCount(s.dims, 4096) || s.dims === 0) fail('similar.dims', 'must be an integer from 1 to 4096');
+  if (s.metric !== 'cosine') fail('similar.metric', 'must be "cosine"');
+  const dims = s.dims as number;
+  if (files[listed('similar.codes', s.codes)]!.bytes !== count * dims) fail('similar.codes', `file has ${files[s.codes as string]!.bytes} bytes, items.count × dims is ${count * dims}`);
+  if (s.scales !== undefined && files[listed('similar.scales', s.scales)]!.bytes !== count * 4) fail('similar.scales', `file has ${files[s.scales as string]!.bytes} bytes, items.count × 4 is ${count * 4}`);
+  if (s.index !== undefined) listed('similar.index', s.index);
+}
+
+function checkImageModel(m: unknown, hasSimilar: boolean, { fail, model }: Checks): void {
+  if (!isObj(m)) return fail('imageModel', 'is not an object');
+  model('imageModel.backbone', m.backbone);
+  model('imageModel.head', m.head, ['layers']);
+  if (!isCount(m.inputSize, 1024) || m.inputSize === 0) fail('imageModel.inputSize', 'must be an integer from 1 to 1024');
+  const r = m.inputRange;
+  if (r !== undefined && !(Array.isArray(r) && r.length === 2 && r.every((x) => typeof x === 'number' && Number.isFinite(x)) && r[0] < r[1])) {
+    fail('imageModel.inputRange', 'must be [low, high] with low < high');
   }
-  if (raw.imageModel !== undefined) {
-    const m = raw.imageModel;
-    if (!isObj(m)) return fail('imageModel', 'is not an object');
-    model('imageModel.backbone', m.backbone);
-    model('imageModel.head', m.head, ['layers']);
-    if (!isCount(m.inputSize, 1024) || m.inputSize === 0) fail('imageModel.inputSize', 'must be an integer from 1 to 1024');
-    const r = m.inputRange;
-    if (r !== undefined && !(Array.isArray(r) && r.length === 2 && r.every((x) => typeof x === 'number' && Number.isFinite(x)) && r[0] < r[1])) {
-      fail('imageModel.inputRange', 'must be [low, high] with low < high');
-    }
-    if (raw.similar === undefined) fail('imageModel', 'needs a similar section to search in');
-  }
-  const validation = (field: string, v: unknown) => {
-    if (v === undefined) return;
-    if (!isObj(v) || typeof v.metric !== 'string' || typeof v.reason !== 'string' || !['score', 'lo', 'hi', 'queries'].every((k) => typeof v[k] === 'number' && Number.isFinite(v[k]))) {
-      fail(field, 'must be {metric, score, lo, hi, queries, reason}');
-    }
-  };
-  if (raw.complementary !== undefined) {
-    const c = raw.complementary;
-    if (!isObj(c)) return fail('complementary', 'is not an object');
-    own('complementary.file', c.file);
-    const m = c.method;
-    if (!isObj(m) || !['count', 'conditional', 'cosine'].includes(m.score as string)) fail('complementary.method.score', 'must be count, conditional or cosine');
-    if (!isCount((m as Record<string, unknown>).k, 1000) || (m as Record<string, unknown>).k === 0) fail('complementary.method.k', 'must be an integer from 1 to 1000');
-    if (c.pairModel !== undefined) model('complementary.pairModel', c.pairModel, ['tensors']);
-    validation('complementary.validation', c.validation);
-  }
-  if (raw.nextView !== undefined) {
-    const n = raw.nextView;
-    if (!isObj(n)) return fail('nextView', 'is not an object');
-    own('nextView.sessions', n.sessions);
-    const why = checkNextViewConfig(n.method);
-    if (why) fail('nextView.method', why);
-    const blended = isObj(n.method) && n.method.model !== undefined;
-    if (blended && n.model === undefined) fail('nextView.model', 'is missing, and nextView.method blends it in');
-    if (!blended && n.model !== undefined) fail('nextView.model', 'is given, and nextView.method does not use it');
-    if (n.model !== undefined) model('nextView.model', n.model, ['tensors']);
-    validation('nextView.validation', n.validation);
-  }
-  return raw as unknown as Manifest;
+  if (!hasSimilar) fail('imageModel', 'needs a similar section to search in');
+}
+
+function checkComplementary(c: unknown, { fail, own, model, validation }: Checks): void {
+  if (!isObj(c)) return fail('complementary', 'is not an object');
+  own('complementary.file', c.file);
+  const m = c.method;
+  if (!isObj(m) || !['count', 'conditional', 'cosine'].includes(m.score as string)) fail('complementary.method.score', 'must be count, conditional or cosine');
+  if (!isCount((m as Record<string, unknown>).k, 1000) || (m as Record<string, unknown>).k === 0) fail('complementary.method.k', 'must be an integer from 1 to 1000');
+  if (c.pairModel !== undefined) model('complementary.pairModel', c.pairModel, ['tensors']);
+  validation('complementary.validation', c.validation);
+}
+
+function checkNextView(n: unknown, { fail, own, model, validation }: Checks): void {
+  if (!isObj(n)) return fail('nextView', 'is not an object');
+  own('nextView.sessions', n.sessions);
+  const why = checkNextViewConfig(n.method);
+  if (why) fail('nextView.method', why);
+  const blended = isObj(n.method) && n.method.model !== undefined;
+  if (blended && n.model === undefined) fail('nextView.model', 'is missing, and nextView.method blends it in');
+  if (!blended && n.model !== undefined) fail('nextView.model', 'is given, and nextView.method does not use it');
+  if (n.model !== undefined) model('nextView.model', n.model, ['tensors']);
+  validation('nextView.validation', n.validation);
 }
 
 /** Checks a parsed items file against the manifest's count. */
