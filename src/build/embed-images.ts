@@ -75,6 +75,30 @@ async function mapLimit<T, R>(xs: readonly T[], limit: number, fn: (x: T, i: num
   return out;
 }
 
+/** One embedding run: its inputs, where the cache is, and what it has found so far. */
+interface ImageRun {
+  refs: readonly string[];
+  opts: ImageStepOptions;
+  featureDir?: string;
+  thumbDir?: string;
+  features: (Float32Array | undefined)[];
+  thumbnails: (Uint8Array | undefined)[];
+  embedded: number;
+  cached: number;
+  done: number;
+  /** Reports image `i` as unusable (for an ImageError; anything else is rethrown). */
+  skip(i: number, e: unknown): void;
+}
+
+/** An image loaded and checked, not in the cache: still to be decoded and embedded. */
+interface Pending {
+  i: number;
+  bytes: Uint8Array;
+  /** Its decoded size in bytes (RGBA), from its header. */
+  decoded: number;
+  featurePath?: string;
+}
+
 /**
  * Backbone features (and thumbnails) for each image reference, streamed in windows so memory holds
  * a window of image files and one batch of decoded pixels (bounded in bytes), not the catalog's;
@@ -85,89 +109,104 @@ async function mapLimit<T, R>(xs: readonly T[], limit: number, fn: (x: T, i: num
 export async function embedImages(refs: readonly string[], placeOf: (i: number) => { file: string; line?: number }, opts: ImageStepOptions): Promise<ImageStepResult> {
   const batch = opts.batchSize ?? 16;
   const window = batch * 4;
+  const run = await startRun(refs, placeOf, opts);
+  opts.onProgress?.(0, refs.length);
+  for (let start = 0; start < refs.length; start += window) {
+    const idx = Array.from({ length: Math.min(window, refs.length - start) }, (_, k) => start + k);
+    const loaded = await mapLimit(idx, opts.concurrency ?? 8, (i) => loadImage(run, i));
+    const todo = loaded.filter((x): x is Pending => !!x);
+    run.done += idx.length - todo.length;
+    await embedPending(run, todo, batch);
+    opts.onProgress?.(run.done, refs.length);
+  }
+  return { features: run.features, thumbnails: run.thumbnails, embedded: run.embedded, cached: run.cached };
+}
+
+/** A run with its cache folders made: features by model and preprocessing, thumbnails by how they are made. */
+async function startRun(refs: readonly string[], placeOf: (i: number) => { file: string; line?: number }, opts: ImageStepOptions): Promise<ImageRun> {
   const key = sha256(`${opts.modelKey} ${opts.backbone.spec.size} ${opts.backbone.spec.range.join(',')} v${PREPROCESS_VERSION}`).slice(0, 16);
   const t = opts.thumbnails;
   const featureDir = opts.cacheDir && join(opts.cacheDir, 'features', key);
   const thumbDir = opts.cacheDir && t && join(opts.cacheDir, 'thumbnails', `${t.format}-${t.size}-${t.quality ?? 82}-v${THUMBNAIL_VERSION}`);
   if (featureDir) await mkdir(featureDir, { recursive: true });
   if (thumbDir) await mkdir(thumbDir, { recursive: true });
-
-  const features: (Float32Array | undefined)[] = new Array(refs.length);
-  const thumbnails: (Uint8Array | undefined)[] = new Array(refs.length);
-  let embedded = 0;
-  let cached = 0;
-  let done = 0;
-  opts.onProgress?.(0, refs.length);
-  const skip = (i: number, e: unknown) => {
-    if (!(e instanceof ImageError)) throw e;
-    opts.problems.skip('products whose image could not be used', placeOf(i), e.message);
-    thumbnails[i] = undefined;
-    features[i] = undefined;
+  const run: ImageRun = {
+    refs, opts, featureDir: featureDir || undefined, thumbDir: thumbDir || undefined,
+    features: new Array(refs.length), thumbnails: new Array(refs.length), embedded: 0, cached: 0, done: 0,
+    skip: (i, e) => {
+      if (!(e instanceof ImageError)) throw e;
+      opts.problems.skip('products whose image could not be used', placeOf(i), e.message);
+      run.thumbnails[i] = undefined;
+      run.features[i] = undefined;
+    },
   };
-  for (let start = 0; start < refs.length; start += window) {
-    const idx = Array.from({ length: Math.min(window, refs.length - start) }, (_, k) => start + k);
-    // Load, hash, check the header's size, look in the cache; nothing is decoded yet.
-    const loaded = await mapLimit(idx, opts.concurrency ?? 8, async (i) => {
+  return run;
+}
+
+/** Loads image `i`, hashes it, checks its header's size and looks in the cache (thumbnail made if missing); nothing is decoded yet. */
+async function loadImage(run: ImageRun, i: number): Promise<Pending | undefined> {
+  const { refs, opts } = run;
+  const t = opts.thumbnails;
+  try {
+    const bytes = await loadImageBytes(refs[i]!, opts.imagesDir);
+    const { width, height } = await imageSize(bytes, refs[i]!);
+    const hash = sha256(bytes);
+    const featurePath = run.featureDir && join(run.featureDir, `${hash}.f32`);
+    const thumbPath = run.thumbDir && join(run.thumbDir, `${hash}.${t!.format === 'jpeg' ? 'jpg' : 'webp'}`);
+    const hit = await readCached(featurePath);
+    if (t) {
+      let thumb: Uint8Array | undefined = await readCached(thumbPath);
+      if (!thumb) await writeCached(thumbPath, (thumb = await makeThumbnail(bytes, t, refs[i]!)));
+      run.thumbnails[i] = thumb;
+    }
+    if (hit) {
+      run.features[i] = new Float32Array(hit.buffer.slice(hit.byteOffset, hit.byteOffset + hit.byteLength));
+      run.cached++;
+      return undefined;
+    }
+    return { i, bytes, decoded: width * height * 4, featurePath };
+  } catch (e) {
+    run.skip(i, e);
+    return undefined;
+  }
+}
+
+/**
+ * Decodes and embeds `todo` a batch at a time, a batch bounded in images and in decoded bytes, so
+ * memory holds one batch of pixels whatever the images' sizes; features are cached as they come.
+ */
+async function embedPending(run: ImageRun, todo: Pending[], batch: number): Promise<void> {
+  const { refs, opts } = run;
+  for (let s = 0; s < todo.length; ) {
+    let e = s + 1;
+    let bytes = todo[s]!.decoded;
+    while (e < todo.length && e - s < batch && bytes + todo[e]!.decoded <= MAX_BATCH_PIXEL_BYTES) bytes += todo[e++]!.decoded;
+    const part = todo.slice(s, e);
+    s = e;
+    const decoded = await mapLimit(part, opts.concurrency ?? 8, async (x) => {
       try {
-        const bytes = await loadImageBytes(refs[i]!, opts.imagesDir);
-        const { width, height } = await imageSize(bytes, refs[i]!);
-        const hash = sha256(bytes);
-        const featurePath = featureDir && join(featureDir, `${hash}.f32`);
-        const thumbPath = thumbDir && join(thumbDir, `${hash}.${t!.format === 'jpeg' ? 'jpg' : 'webp'}`);
-        const hit = await readCached(featurePath);
-        if (t) {
-          let thumb: Uint8Array | undefined = await readCached(thumbPath);
-          if (!thumb) await writeCached(thumbPath, (thumb = await makeThumbnail(bytes, t, refs[i]!)));
-          thumbnails[i] = thumb;
-        }
-        if (hit) {
-          features[i] = new Float32Array(hit.buffer.slice(hit.byteOffset, hit.byteOffset + hit.byteLength));
-          cached++;
-          return undefined;
-        }
-        return { i, bytes, decoded: width * height * 4, featurePath };
-      } catch (e) {
-        skip(i, e);
+        return { ...x, pixels: await decodeImage(x.bytes, refs[x.i]!) };
+      } catch (err) {
+        run.skip(x.i, err);
         return undefined;
       }
     });
-    const todo = loaded.filter((x): x is NonNullable<typeof x> => !!x);
-    done += idx.length - todo.length;
-    // Decoded a batch at a time, a batch bounded in images and in decoded bytes, so memory holds one
-    // batch of pixels whatever the images' sizes.
-    for (let s = 0; s < todo.length; ) {
-      let e = s + 1;
-      let bytes = todo[s]!.decoded;
-      while (e < todo.length && e - s < batch && bytes + todo[e]!.decoded <= MAX_BATCH_PIXEL_BYTES) bytes += todo[e++]!.decoded;
-      const part = todo.slice(s, e);
-      s = e;
-      const decoded = await mapLimit(part, opts.concurrency ?? 8, async (x) => {
-        try {
-          return { ...x, pixels: await decodeImage(x.bytes, refs[x.i]!) };
-        } catch (err) {
-          skip(x.i, err);
-          return undefined;
-        }
-      });
-      const ready = decoded.filter((x): x is NonNullable<typeof x> => !!x);
-      if (ready.length) {
-        const out = await opts.backbone.features(ready.map((x) => x.pixels));
-        const dims = out.length / ready.length;
-        await Promise.all(
-          ready.map((x, k) => {
-            const f = out.slice(k * dims, (k + 1) * dims);
-            features[x.i] = f;
-            return writeCached(x.featurePath, new Uint8Array(f.buffer));
-          }),
-        );
-      }
-      embedded += ready.length;
-      done += part.length;
-      opts.onProgress?.(done, refs.length);
+    const ready = decoded.filter((x): x is NonNullable<typeof x> => !!x);
+    if (ready.length) {
+      const out = await opts.backbone.features(ready.map((x) => x.pixels));
+      const dims = out.length / ready.length;
+      await Promise.all(
+        ready.map((x, k) => {
+          const f = out.slice(k * dims, (k + 1) * dims);
+          run.features[x.i] = f;
+          return writeCached(x.featurePath, new Uint8Array(f.buffer));
+        }),
+      );
     }
-    opts.onProgress?.(done, refs.length);
+    run.embedded += ready.length;
+    run.done += part.length;
+    opts.onProgress?.(run.done, refs.length);
   }
-  return { features, thumbnails, embedded, cached };
 }
 
 /** A one-line progress bar with rate and ETA, redrawn in place on a terminal, every 10% otherwise. */
