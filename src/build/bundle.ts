@@ -25,7 +25,7 @@ import { lintCategories, lintCsv } from './lint.js';
 import { PAIR_BUCKETS, trainPairModel, type TrainedPair } from './train-pair.js';
 import { titleBuckets } from '../recommend/text.js';
 import { buildIvf, tuneNprobe, type IvfIndex } from '../recommend/ivf.js';
-import { pageLists, writePaged } from './paged-step.js';
+import { pagedNextMethod, pageLists, writePaged } from './paged-step.js';
 import { encodeIvf } from '../bundle/ivf-file.js';
 
 /** Catalogs up to this size are searched by a full int8 scan (≈ 5 ms at 1M in a worker, 0.5 ms at 100k). */
@@ -448,7 +448,7 @@ function backboneRef(w: BundleWriter, out: string, model: EmbeddedCatalog['model
 function writePages(w: BundleWriter, items: readonly BundleItem[], parts: BundleParts): PagedSection {
   const { rows, index, goesWith, nextView } = parts;
   const lists = pageLists(rows, index?.ivf, goesWith.lists, nextView && { sessions: nextView.sessions, method: nextView.choice.config });
-  return writePaged(w, items, lists, nextView?.choice.config.rules?.depth ?? 3);
+  return writePaged(w, items, lists, nextView?.choice.config.rules?.depth ?? 3, index && { index: index.ivf, rows });
 }
 
 function similarSection(w: BundleWriter, parts: BundleParts): NonNullable<Manifest['similar']> {
@@ -484,7 +484,7 @@ async function complementarySection(w: BundleWriter, parts: BundleParts, paged: 
 async function nextViewSection(w: BundleWriter, nextView: NextViewPart, paged: boolean): Promise<NonNullable<Manifest['nextView']>> {
   return {
     ...(paged
-      ? { method: { ...nextView.choice.config, model: undefined } }
+      ? { method: pagedNextMethod(nextView.choice.config) }
       : { sessions: w.add('next-view/sessions.bin', nextView.sessions), method: nextView.choice.config, ...(nextView.model ? { model: saveTensors(w, 'next-view', nextView.model) } : {}) }),
     ...validationOf(nextView.choice),
   };

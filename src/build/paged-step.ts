@@ -40,6 +40,16 @@ export function pageLists(rows: QuantizedMatrix, index: IvfIndex | undefined, go
   };
 }
 
+/**
+ * The next-view method a paged bundle's manifest names: its next lists are one-view sessions scored
+ * without the GRU (which it does not ship) — by the one-view components where the builder chose
+ * them, as `pageLists` scores them.
+ */
+export function pagedNextMethod(config: NextViewConfig): NextViewConfig {
+  const { model: _model, oneView, ...rest } = config;
+  return oneView ? { maxLength: rest.maxLength, ...oneView } : rest;
+}
+
 /** Scores as the page records keep them: four significant digits. */
 const round = (x: number) => Number(x.toPrecision(4));
 

@@ -1,7 +1,7 @@
 import { checkNextViewConfig, type NextViewConfig } from '../recommend/next-view-config.js';
 import type { TopKLists } from '../recommend/cooccurrence.js';
 import { isBundlePath } from './paths.js';
-import { sumsFiles, type PagedSection } from './pages.js';
+import { CELLS_HEAD, sumsFiles, type PagedSection } from './pages.js';
 
 /**
  * The model bundle's format: a `manifest.json` that lists every file with its byte length and
@@ -240,6 +240,12 @@ function checkPaged(paged: unknown, { count, fail, listed }: Checks): void {
   if (!isObj(paged)) return fail('paged', 'is not an object');
   for (const k of ['pages', 'meta', 'metaSize', 'nextDepth'] as const) if (!isCount(paged[k], 10_000_000) || paged[k] === 0) fail(`paged.${k}`, 'must be a positive integer');
   if (Math.ceil(count / (paged.metaSize as number)) !== paged.meta) fail('paged.meta', `must be ⌈items.count / metaSize⌉ = ${Math.ceil(count / (paged.metaSize as number))}`);
+  if (paged.cells !== undefined && (!isCount(paged.cells, 10_000_000) || paged.cells === 0)) fail('paged.cells', 'must be a positive integer');
+  if (paged.cells !== undefined) listed('paged.cells (the index head)', CELLS_HEAD);
+  if (paged.tail !== undefined) {
+    if (paged.cells === undefined) fail('paged.tail', 'is given without paged.cells');
+    listed('paged.tail', paged.tail);
+  }
   for (const f of sumsFiles(paged as unknown as PagedSection)) listed('paged (its sums files)', f);
 }
 

@@ -5,6 +5,8 @@ import { buildBundle } from '../../../src/build/bundle.js';
 import { updateBundle } from '../../../src/build/update.js';
 import { openBundle } from '../../../src/bundle/reader.js';
 import { CELLS_HEAD, PAGE_LIST, pageOf } from '../../../src/bundle/pages.js';
+import { pagedNextMethod } from '../../../src/build/paged-step.js';
+import { checkNextViewConfig, VSKNN, type NextViewConfig } from '../../../src/recommend/next-view-config.js';
 import { pagedNearest } from '../../../src/worker/paged.js';
 import { searchIvf } from '../../../src/recommend/ivf.js';
 import { rowScore } from '../../../src/recommend/knn.js';
@@ -147,5 +149,16 @@ describe('a paged bundle', () => {
     writeFileSync(cell, bytes);
     await expect((await openBundle(`${server.url}indexed/manifest.json`)).cell(0)).rejects.toThrow(/cells\/0\.bin: sha256 is [0-9a-f]{64}, the sums file says/);
     await expect((await openBundle(`${server.url}indexed/manifest.json`)).cell(10_000)).rejects.toThrow(/cells\/10000\.bin: is not one of the bundle's \d+ cells files/);
+  });
+
+  it('names a valid next-view method when the whole bundle would blend in the GRU: the one-view components, without the model', () => {
+    const rules = { window: 3, depth: 2, sample: 500, weight: 1 };
+    const withModel: NextViewConfig = { maxLength: 20, sknn: { ...VSKNN, weight: 0.5 }, rules, model: { weight: 1 }, oneView: { sknn: { ...VSKNN, weight: 0.2 } } };
+    expect(checkNextViewConfig(withModel)).toBe('');
+    // Without the model, a method naming oneView is refused; the paged method is what the lists used.
+    expect(checkNextViewConfig({ ...withModel, model: undefined })).toMatch(/oneView is given without a model/);
+    expect(pagedNextMethod(withModel)).toEqual({ maxLength: 20, sknn: { ...VSKNN, weight: 0.2 } });
+    expect(checkNextViewConfig(pagedNextMethod(withModel))).toBe('');
+    expect(pagedNextMethod({ maxLength: 20, rules })).toEqual({ maxLength: 20, rules });
   });
 });

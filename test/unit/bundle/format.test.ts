@@ -21,6 +21,32 @@ describe('validateManifest', () => {
     expect(m.similar?.dims).toBeGreaterThan(0);
   });
 
+  it('checks a paged section\'s index cells: a count, the head listed, a tail only with cells', () => {
+    // The demo as a paged bundle of one page and one meta file (its whole-catalog files still listed).
+    const paged = () => {
+      const m = demo();
+      const entry = { bytes: 32, sha256: '0'.repeat(64) };
+      m.paged = { pages: 1, meta: Math.ceil(m.items.count / 64), metaSize: 64, nextDepth: 3, cells: 4 };
+      m.files['sums/pages-0.bin'] = entry;
+      m.files['sums/meta-0.bin'] = entry;
+      m.files['sums/cells-0.bin'] = entry;
+      m.files['cells/head.bin'] = entry;
+      return m;
+    };
+    expect(validateManifest(paged()).paged?.cells).toBe(4);
+    const noHead = paged();
+    delete noHead.files['cells/head.bin'];
+    expect(refusal(() => validateManifest(noHead)).message).toMatch(/paged\.cells \(the index head\).*cells\/head\.bin/);
+    expect(refusal(() => validateManifest({ ...paged(), paged: { ...paged().paged, cells: 0 } })).message).toMatch(/paged\.cells must be a positive integer/);
+    const tail = paged();
+    tail.paged.tail = 'cells/tail.bin';
+    expect(refusal(() => validateManifest(tail)).message).toMatch(/paged\.tail/);
+    tail.files['cells/tail.bin'] = { bytes: 68, sha256: '0'.repeat(64) };
+    expect(validateManifest(tail).paged?.tail).toBe('cells/tail.bin');
+    const { cells: _, ...uncelled } = tail.paged;
+    expect(refusal(() => validateManifest({ ...tail, paged: uncelled })).message).toMatch(/paged\.tail is given without paged\.cells/);
+  });
+
   it('refuses an unknown format version, naming the field', () => {
     const e = refusal(() => validateManifest({ ...demo(), version: 99 }));
     expect(e.file).toBe('manifest.json');
