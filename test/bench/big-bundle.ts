@@ -7,7 +7,8 @@
 import { BundleWriter } from '../../src/bundle/writer.js';
 import type { BundleItem } from '../../src/bundle/format.js';
 import type { TopKLists } from '../../src/recommend/cooccurrence.js';
-import { quantizeInt8 } from '../../src/recommend/knn.js';
+import { quantizeInt8, type QuantizedMatrix } from '../../src/recommend/knn.js';
+import type { IvfIndex } from '../../src/recommend/ivf.js';
 import { createRng } from '../../src/recommend/rng.js';
 import { VSKNN } from '../../src/recommend/next-view.js';
 import { encodeSessions } from '../../src/bundle/session-file.js';
@@ -62,7 +63,11 @@ export function writeBigBundle(dir: string, count: number, dims = 64, seed = 11)
  * builder lists products in cell order, so neighbours share meta files), random goes-with and next
  * lists, and codes that catalog products' rows never read. Products `P0000000`, `P0000001`, …
  */
-export function writePagedBundle(dir: string, count: number, dims = 64, seed = 12): void {
+/**
+ * With `search` (an index over `count` vectors and their int8 rows in position order), the bundle
+ * also holds the index's head and cells, for image queries, and those rows as its embeddings.
+ */
+export function writePagedBundle(dir: string, count: number, dims = 64, seed = 12, search?: { index: IvfIndex; rows: QuantizedMatrix }): void {
   const rng = createRng(seed);
   const w = new BundleWriter(dir);
   const items = syntheticItems(count, rng, (i) => `/models/demo/images/${i % 48}.webp`, (i) => Math.floor(i / 50) % 40);
@@ -71,12 +76,12 @@ export function writePagedBundle(dir: string, count: number, dims = 64, seed = 1
     similar: near,
     goesWith: () => Array.from({ length: PAGE_LIST }, () => rng.int(count)),
     next: (i) => [...near(i).slice(0, 4), ...Array.from({ length: PAGE_LIST - 4 }, () => rng.int(count))].map((index, k) => ({ index, score: 1 / (k + 1) })),
-  }, 3);
+  }, 3, search);
   w.finish({
     name: `paged-${count}`,
     items: { count },
     paged,
-    similar: { dims, metric: 'cosine', codes: w.add('embeddings.i8', new Uint8Array(count * dims)) },
+    similar: { dims, metric: 'cosine', codes: w.add('embeddings.i8', search ? new Uint8Array(search.rows.codes.buffer) : new Uint8Array(count * dims)) },
     complementary: { method: { score: 'count', k: PAGE_LIST } },
     nextView: { method: { maxLength: 20, rules: { window: 3, depth: 3, sample: 500, weight: 1 } } },
   });
