@@ -11,7 +11,7 @@ import { decodeSessions } from '../bundle/session-file.js';
 import { cooccurrenceTopK, type CooccurrenceScore } from '../recommend/cooccurrence.js';
 import { NextViewModel } from '../model/next-view.js';
 import { indexSessions, modelProbabilities, needsModel, nextViewScores } from '../recommend/next-view.js';
-import { createRng } from '../recommend/rng.js';
+import { createRng, shuffleInPlace } from '../recommend/rng.js';
 import { topIndices } from '../recommend/select.js';
 import type { SessionSplit } from './datasets.js';
 import { interval, listBytes, popularity, rankOf, RankMetrics } from './metrics.js';
@@ -143,10 +143,7 @@ export async function oneHotMethod(split: SessionSplit, maxParams: number, seed:
   const opt = tf.train.rmsprop(1e-3);
   const order = xs.map((_, i) => i);
   for (let epoch = 0; epoch < 3; epoch++) {
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
+    shuffleInPlace(order, rng);
     for (let s = 0; s < order.length; s += 2000) {
       const idx = order.slice(s, s + 2000);
       const x = tf.tensor1d(idx.map((i) => xs[i]!), 'int32');
