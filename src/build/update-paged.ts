@@ -8,7 +8,7 @@
  * files that change are written; their sums are recomputed.
  */
 import { createHash } from 'node:crypto';
-import { cp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { cp, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BundleItem, Manifest } from '../bundle/format.js';
 import { decodeIvf, decodeIvfHead, encodeIvfTail } from '../bundle/ivf-file.js';
@@ -16,11 +16,10 @@ import { CELLS_HEAD, TAIL_FILE, metaPath, pageOf, pagePath, PAGE_LIST, SUMS_PER_
 import { BundleWriter } from '../bundle/writer.js';
 import { searchIvf } from '../recommend/ivf.js';
 import { dequantizeRow, quantizeInt8, rowScore, searchInt8, unitScales, type QuantizedMatrix } from '../recommend/knn.js';
-import { moveIntoPlace } from './bundle.js';
 import { bundleItem, readCatalogFor } from './catalog.js';
 import { isUrl } from './images.js';
 import { Problems, UserError } from './problems.js';
-import { applyCatalog, embedNew, extendPairModel, type Added, type UpdateOptions, type UpdateReport } from './update-steps.js';
+import { applyCatalog, embedNew, extendPairModel, replaceBeside, updated as done, type Added, type UpdateOptions, type UpdateReport } from './update-steps.js';
 
 /** A page or meta file of the bundle at `dir`, checked against its sums file as the widget would. */
 async function readShard(dir: string, files: Map<string, Uint8Array>, kind: ShardKind, n: number): Promise<Buffer> {
@@ -135,8 +134,7 @@ export async function updatePaged(opts: UpdateOptions, dir: string, manifest: Ma
   for (const kind of ['pages', 'meta'] as const) for (const [path, bytes] of resum(files, kind, shardCount(section, kind), shards[kind])) listed.set(path, bytes);
 
   // Copied beside the bundle, the changed files written over the copies, then moved into place.
-  const tmp = join(dir, '..', `.${dir.split(/[\\/]/).pop()}.updating-${process.pid}`);
-  try {
+  await replaceBeside(dir, async (tmp) => {
     await cp(dir, tmp, { recursive: true });
     const write = async (path: string, bytes: Uint8Array) => (await mkdir(dirname(join(tmp, path)), { recursive: true }), writeFile(join(tmp, path), bytes));
     for (const [n, bytes] of shards.pages) await write(pagePath(n), bytes);
@@ -150,15 +148,8 @@ export async function updatePaged(opts: UpdateOptions, dir: string, manifest: Ma
     for (const path of paths) (listed.has(path) ? w.add(path, listed.get(path)!) : w.record(path, files.get(path)!));
     const { format: _f, version: _v, files: _files, ...fieldsOf } = manifest;
     w.finish({ ...fieldsOf, items: { ...manifest.items, count: total }, paged: section });
-    await moveIntoPlace(tmp, dir);
-  } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
-  for (const line of problems.warnings()) log(`warning: ${line}`);
-  const seconds = (performance.now() - t0) / 1000;
-  log(`updated ${opts.out}: ${changed} products changed, ${added.length} added, ${gone} gone from the catalog (now out of stock); ${total} products, in ${seconds.toFixed(1)} s`);
-  return { items: total, changed, added: added.length, gone, seconds };
+  });
+  return done(opts, problems, t0, { changed, added: added.length, gone, total });
 }
 
 /**

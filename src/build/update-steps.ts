@@ -4,7 +4,7 @@
  * own image model, and the models that grow with them without retraining.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BundleError, validateManifest, type BundleItem, type Manifest, type ModelRef } from '../bundle/format.js';
 import { decodeTensors, encodeTensors, type TensorHeader } from '../bundle/tensor-file.js';
@@ -13,6 +13,7 @@ import { loadLayers } from '../model/model-io.js';
 import { PairModel } from '../recommend/pair-model.js';
 import { topIndices } from '../recommend/select.js';
 import { titleBuckets } from '../recommend/text.js';
+import { moveIntoPlace } from './bundle.js';
 import { bundleItem, type CatalogItem } from './catalog.js';
 import { embedCatalog, type ImageOptions } from './embed-step.js';
 import { Problems, UserError } from './problems.js';
@@ -163,4 +164,25 @@ export function growItemTable(header: TensorHeader, weights: Uint8Array, total: 
 
 function reencode(header: TensorHeader, decoded: Map<string, { shape: number[]; data: Float32Array }>, config: TensorHeader['config']) {
   return encodeTensors(header.tensors.map((e) => ({ name: e.name, storage: e.storage, ...decoded.get(e.name)! })), config);
+}
+
+/** Writes the updated bundle beside `dir` (`write` fills the folder), then moves it into place; a failure leaves nothing behind. */
+export async function replaceBeside(dir: string, write: (tmp: string) => Promise<void>): Promise<void> {
+  const tmp = join(dir, '..', `.${dir.split(/[\\/]/).pop()}.updating-${process.pid}`);
+  try {
+    await write(tmp);
+    await moveIntoPlace(tmp, dir);
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Logs an update's warnings and what it did; its report. */
+export function updated(opts: UpdateOptions, problems: Problems, t0: number, n: { changed: number; added: number; gone: number; total: number }): UpdateReport {
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  for (const line of problems.warnings()) log(`warning: ${line}`);
+  const seconds = (performance.now() - t0) / 1000;
+  log(`updated ${opts.out}: ${n.changed} products changed, ${n.added} added, ${n.gone} gone from the catalog (now out of stock); ${n.total} products, in ${seconds.toFixed(1)} s`);
+  return { items: n.total, changed: n.changed, added: n.added, gone: n.gone, seconds };
 }

@@ -8,7 +8,7 @@
  * file is carried over; the manifest lists the new checksums, so the widget reads the new files on
  * the next page view. A paged bundle (bundle/pages.ts): see build/update-paged.ts.
  */
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BundleError, validateItems, validateTopK, type BundleItem, type Manifest } from '../bundle/format.js';
 import { decodeSessions, encodeSessions } from '../bundle/session-file.js';
@@ -16,12 +16,11 @@ import { BundleWriter } from '../bundle/writer.js';
 import type { TensorHeader } from '../bundle/tensor-file.js';
 import { encodeLists } from '../recommend/goes-with.js';
 import { quantizeInt8 } from '../recommend/knn.js';
-import { moveIntoPlace } from './bundle.js';
 import { bundleItem, readCatalogFor } from './catalog.js';
 import { isUrl } from './images.js';
 import { Problems } from './problems.js';
 import { updatePaged } from './update-paged.js';
-import { applyCatalog, embedNew, extendPairModel, growItemTable, readBundleFiles, type Added, type UpdateOptions, type UpdateReport } from './update-steps.js';
+import { applyCatalog, embedNew, extendPairModel, growItemTable, readBundleFiles, replaceBeside, updated as done, type Added, type UpdateOptions, type UpdateReport } from './update-steps.js';
 
 export type { UpdateOptions, UpdateReport } from './update-steps.js';
 
@@ -60,10 +59,9 @@ export async function updateBundle(opts: UpdateOptions): Promise<UpdateReport> {
   if (added.length) growFiles(out, manifest, files, updated, added);
 
   // Written beside the bundle, then moved into place, as a build does.
-  const tmp = join(dir, '..', `.${dir.split(/[\\/]/).pop()}.updating-${process.pid}`);
-  const w = new BundleWriter(tmp);
-  const thumbs = new BundleWriter(tmp);
-  try {
+  await replaceBeside(dir, async (tmp) => {
+    const w = new BundleWriter(tmp);
+    const thumbs = new BundleWriter(tmp);
     for (const path of Object.keys(assets)) thumbs.add(path, await readFile(join(dir, path)));
     for (const [path, bytes] of newAssets) thumbs.add(path, bytes);
     const put = (path: string) => (path.startsWith('../') ? w.record(path, out.get(path)!) : w.add(path, out.get(path)!));
@@ -71,15 +69,8 @@ export async function updateBundle(opts: UpdateOptions): Promise<UpdateReport> {
     if (manifest.assets) w.add(manifest.assets, JSON.stringify(thumbs.listed()));
     const { format: _f, version: _v, files: _files, ...fieldsOf } = manifest;
     w.finish({ ...fieldsOf, items: { ...manifest.items, count: total } });
-    await moveIntoPlace(tmp, dir);
-  } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
-  for (const line of problems.warnings()) log(`warning: ${line}`);
-  const seconds = (performance.now() - t0) / 1000;
-  log(`updated ${opts.out}: ${changed} products changed, ${added.length} added, ${gone} gone from the catalog (now out of stock); ${total} products, in ${seconds.toFixed(1)} s`);
-  return { items: total, changed, added: added.length, gone, seconds };
+  });
+  return done(opts, problems, t0, { changed, added: added.length, gone, total });
 }
 
 /**

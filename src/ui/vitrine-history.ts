@@ -126,7 +126,10 @@ export class VitrineHistoryElement extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('src') || changed.has('product') || changed.has('limit')) this.refresh();
+    if (!(changed.has('src') || changed.has('product') || changed.has('limit'))) return;
+    // The first list waits for idle time: a product page's rows come first.
+    if (this.hasUpdated || typeof requestIdleCallback !== 'function') this.refresh();
+    else requestIdleCallback(this.refresh, { timeout: 2000 });
   }
 
   /** Reads the history again (it changed, or the element's inputs did). */

@@ -95,19 +95,6 @@ function price(value: number | undefined, currency: string | undefined, lang: st
   return f.format(value);
 }
 
-let warmed = false;
-/**
- * The first number format of a page costs tens of milliseconds (the engine loads its locale data):
- * paid while the rows' files are still on the way, in idle time, not when the first row is shown.
- */
-function warmPrices(lang: string): void {
-  if (warmed) return;
-  warmed = true;
-  const warm = () => price(1, 'EUR', lang);
-  if (typeof requestIdleCallback === 'function') requestIdleCallback(warm, { timeout: 1000 });
-  else setTimeout(warm, 50);
-}
-
 /**
  * Product recommendations computed in the shopper's browser from a static model bundle.
  *
@@ -271,7 +258,6 @@ export class VitrineRecsElement extends LitElement {
       return;
     }
     const { src, image, limit, backend, product, exclude } = config;
-    warmPrices(this.priceLang());
     // The view is recorded before the next row is asked for, so the model sees this page too.
     let recorded: Promise<unknown> = Promise.resolve();
     if (config.record && lastRecorded !== product) {
