@@ -29,7 +29,7 @@ import { demoRows } from '../test/bench/vectors.js';
 import { buildIvf, tuneNprobe, type IvfIndex } from '../src/recommend/ivf.js';
 import { quantizeInt8, searchInt8, unitScales, type QuantizedMatrix } from '../src/recommend/knn.js';
 import { openBundle } from '../src/bundle/reader.js';
-import { pagedNearest } from '../src/worker/paged.js';
+import { pagedNearest } from '../src/worker/paged-search.js';
 import { pageOf, pagePath, sumsPath, SUMS_PER_FILE, type PageRecord } from '../src/bundle/pages.js';
 import type { NextTimes } from '../test/bench/next-worker.js';
 

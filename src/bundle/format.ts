@@ -324,3 +324,12 @@ export function validateTopK(raw: unknown, count: number, file: string): TopKLis
   });
   return raw as TopKLists;
 }
+
+/** Parses a bundle file's JSON; invalid UTF-8 or JSON is a {@link BundleError} naming the file. */
+export function parseJson(bytes: ArrayBuffer, file: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (e) {
+    throw new BundleError(file, `is not valid JSON (${(e as Error).message})`);
+  }
+}

@@ -11,7 +11,6 @@ import { rowScore, searchInt8, type Neighbour } from '../recommend/knn.js';
 import { openHistory } from '../store/history.js';
 import type { BackendInfo, BackendPreference, Recommendation, RowQuery } from '../protocol.js';
 import type { ImageEmbedder } from '../model/runtime.js';
-import { fetchPixels } from './image.js';
 
 type Runtime = typeof import('../model/runtime.js');
 
@@ -119,7 +118,7 @@ export function createContext(opts: EngineOptions) {
     });
     if (embedder.dims !== s.dims) throw new BundleError(imageModel.head.model, `gives ${embedder.dims}-d embeddings, similar.dims is ${s.dims}`);
     const image = q.image;
-    const vector = once(imageVectors, `${b.bundle.url} ${image}`, () => fetchPixels(image).then((px) => embedder.embed([px])));
+    const vector = once(imageVectors, `${b.bundle.url} ${image}`, async () => embedder.embed([await (await import('./image.js')).fetchPixels(image)]));
     if (imageVectors.size > IMAGE_CACHE_SIZE) imageVectors.delete(imageVectors.keys().next().value!);
     return { vector: await vector, backend };
   }

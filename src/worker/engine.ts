@@ -8,12 +8,17 @@ import type { EngineApi, RowKind, RowQuery } from '../protocol.js';
 import { createContext, type EngineOptions } from './context.js';
 import { complementaryRow } from './rows/complementary.js';
 import { nextRow } from './rows/next.js';
-import { recentRow } from './rows/recent.js';
 import { similarRow } from './rows/similar.js';
 
 export type { EngineOptions } from './context.js';
 
-const ROWS = { similar: similarRow, complementary: complementaryRow, next: nextRow, recent: recentRow } as const;
+const ROWS = {
+  similar: similarRow,
+  complementary: complementaryRow,
+  next: nextRow,
+  // Only pages that show a history load it.
+  recent: async (...args: Parameters<typeof similarRow>) => (await import('./rows/recent.js')).recentRow(...args),
+} as const;
 const MAX_LIMIT = 50;
 
 function checkQuery(q: RowQuery): void {

@@ -65,3 +65,18 @@ test('views listed most recent first; × and clear change the list, the recent r
   expect(errors).toEqual([]);
   expect(problems).toEqual([]);
 });
+
+test('the history and search elements load their code only on pages that use them, also when added later', async ({ page, store, requests }) => {
+  const errors = watchErrors(page);
+  await page.goto(`${store.url}product.html?id=VT0001`);
+  await expect(page.locator(row('similar'))).toHaveCount(1);
+  const chunks = () => requests.map((r) => new URL(r.url()).pathname).filter((p) => /\/chunks\/vitrine-(search|history)-/.test(p));
+  // The demo's product page has a history panel, no search.
+  expect(chunks().some((p) => p.includes('vitrine-history-'))).toBe(true);
+  expect(chunks().some((p) => p.includes('vitrine-search-'))).toBe(false);
+  // A single-page app adds a search box later: defined and drawn.
+  await page.evaluate(() => document.querySelector('main')!.append(Object.assign(document.createElement('vitrine-search'), { src: '/models/demo/manifest.json' })));
+  await expect(page.locator('vitrine-search >> [part~="drop"]')).toBeVisible();
+  expect(chunks().some((p) => p.includes('vitrine-search-'))).toBe(true);
+  expect(errors).toEqual([]);
+});

@@ -21,6 +21,8 @@ function consoleProblems(page: Page): string[] {
 
 /** Hands the photo to the element the way a paste or a drop does (a DataTransfer holding a file). */
 async function transfer(page: Page, how: 'paste' | 'drop', bytes: number[], type: string) {
+  // The element's code loads when the page has one: wait until it is drawn.
+  await page.locator('vitrine-search >> [part~="drop"]').waitFor();
   await page.evaluate(({ how, bytes, type }) => {
     const dt = new DataTransfer();
     dt.items.add(new File([new Uint8Array(bytes)], 'photo', { type }));

@@ -6,7 +6,7 @@
 import { dequantizeRow } from '../../recommend/knn.js';
 import type { RowQuery, RowResult } from '../../protocol.js';
 import { wanted, type OpenBundle, type RowContext } from '../context.js';
-import { pagedNearest, pagedSimilar } from '../paged.js';
+import { pagedSimilar } from '../paged.js';
 
 export async function similarRow(ctx: RowContext, q: RowQuery, b: OpenBundle): Promise<RowResult> {
   if (!b.bundle.manifest.similar) return { row: 'similar', basis: 'embedding', items: [] };
@@ -18,7 +18,7 @@ export async function similarRow(ctx: RowContext, q: RowQuery, b: OpenBundle): P
     // Not in the catalog: its image against the whole index (fetched for image queries only).
     const embedded = await ctx.imageVector(q, b);
     if (!embedded) return { row: 'similar', basis: 'image', items: [] };
-    const hits = b.bundle.manifest.paged.cells ? await pagedNearest(b.bundle, embedded.vector, wanted(q)) : await ctx.nearest(b, embedded.vector, wanted(q));
+    const hits = b.bundle.manifest.paged.cells ? await (await import('../paged-search.js')).pagedNearest(b.bundle, embedded.vector, wanted(q)) : await ctx.nearest(b, embedded.vector, wanted(q));
     const list = await b.bundle.products(hits.map((h) => h.index));
     const byIndex = new Map(hits.map((h, k) => [h.index, list[k]!]));
     return { row: 'similar', basis: 'image', items: ctx.toItems(b, hits, q, (i) => byIndex.get(i)!), backend: embedded.backend };

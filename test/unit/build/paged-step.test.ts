@@ -7,7 +7,7 @@ import { openBundle } from '../../../src/bundle/reader.js';
 import { CELLS_HEAD, PAGE_LIST, pageOf } from '../../../src/bundle/pages.js';
 import { pagedNextMethod } from '../../../src/build/paged-step.js';
 import { checkNextViewConfig, VSKNN, type NextViewConfig } from '../../../src/recommend/next-view-config.js';
-import { pagedNearest } from '../../../src/worker/paged.js';
+import { pagedNearest } from '../../../src/worker/paged-search.js';
 import { searchIvf } from '../../../src/recommend/ivf.js';
 import { rowScore } from '../../../src/recommend/knn.js';
 import { createRng } from '../../../src/recommend/rng.js';
