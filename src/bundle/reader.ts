@@ -126,10 +126,14 @@ async function fetchBytes(url: string, file: string, max: number, limit: string,
 }
 
 
-/** A paged bundle's readers (bundle/paging.ts), loaded on first use: an unpaged bundle never needs them. */
-function lazyPaging(load: () => Promise<Paging>): Paging {
+/**
+ * A paged bundle's readers (bundle/paging.ts), loaded as soon as the manifest says the bundle is
+ * paged (while its first files are still on the way), else on first use: an unpaged bundle never needs them.
+ */
+function lazyPaging(load: () => Promise<Paging>, now: boolean): Paging {
   let loaded: Promise<Paging> | undefined;
   const get = () => (loaded ??= load());
+  if (now) get().catch(() => {});
   return {
     page: async (id) => (await get()).page(id),
     products: async (indices) => (await get()).products(indices),
@@ -157,7 +161,7 @@ export async function openBundle(manifestUrl: string, options: ReaderOptions = {
     url: base,
     manifest,
     resolve: access.resolve,
-    ...lazyPaging(() => import('./paging.js').then((m) => m.paging(manifest, access.verified, access.file, access.cached))),
+    ...lazyPaging(() => import('./paging.js').then((m) => m.paging(manifest, access.verified, access.file, access.cached)), !!manifest.paged),
     ...wholeFiles(manifest, access.file, access.cached),
   };
 }
