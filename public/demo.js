@@ -5,13 +5,19 @@ import { recordEvent } from '/dist/vitrine.js';
 const BUNDLE = new URL('/models/demo/', location.href);
 const PAGE_SIZE = 60;
 
-const getJson = async (url) => {
-  const res = await fetch(url);
+/**
+ * The product page preloads the bundle's files for the widget, which takes the preloaded response:
+ * this page reads the copy that preload put in the HTTP cache rather than asking the server again.
+ */
+const preloaded = (file) => (document.querySelector(`link[rel=preload][href$="/${file}"]`) ? { cache: 'force-cache' } : undefined);
+
+const getJson = async (url, init) => {
+  const res = await fetch(url, init);
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   return res.json();
 };
 const arrivalsLoad = getJson('/new-arrivals.json');
-const productsLoad = Promise.all([getJson(new URL('items.json', BUNDLE)), arrivalsLoad]).then(([items, arrivals]) => {
+const productsLoad = Promise.all([getJson(new URL('items.json', BUNDLE), preloaded('items.json')), arrivalsLoad]).then(([items, arrivals]) => {
   const all = new Map();
   for (const it of items) all.set(it.id, { ...it, image: new URL(it.image, BUNDLE).href, isNew: false });
   for (const it of arrivals) all.set(it.id, { ...it, image: new URL(it.image, location.href).href, isNew: true });

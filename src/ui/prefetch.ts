@@ -106,32 +106,43 @@ function similarMetaFiles(m: ManifestView, page: Uint8Array, product: string, sh
   return out;
 }
 
+/** src → its manifest as this page view received it (undefined: not OK, too large or not JSON). */
+const manifests = new Map<string, Promise<ManifestView | undefined>>();
+
 /**
- * Starts the fetches for `src`'s first row of `product`, once per page view; `shown` is how many
- * products that row shows (the element's limit, with the worker's margin).
+ * Starts the fetches for `src`'s first row of `product`: the manifest once per page view, then the
+ * files that row reads — again for a product named later (the page sets `product` after `src`);
+ * `shown` is how many products that row shows (the element's limit, with the worker's margin).
  */
 export function prefetchBundle(src: string, product?: string, shown = 12): void {
-  if (warmed.has(src) || typeof fetch !== 'function') return;
-  warmed.add(src);
-  get(src)
-    .then((res) => read(res, MAX_MANIFEST_BYTES))
-    .then((bytes) => {
-      if (!bytes) return;
-      // Invalid UTF-8 throws here (as in the worker): the worker then fetches it and says what is wrong.
-      const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-      const cached: string[] = [];
-      got.set(src, { manifest: text, cached });
-      const m = JSON.parse(text) as ManifestView;
-      const warm = ([path, max]: Wanted) => {
-        // The manifest check's own rule (paths.ts), and a size the manifest gives.
-        if (!isBundlePath(path) || cached.includes(path)) return undefined;
-        cached.push(path);
-        return get(new URL(path, src).href).then((r) => read(r, max), () => undefined);
-      };
-      for (const file of firstRowFiles(m, product)) {
-        const body = warm(file);
-        if (m.paged && product && file[0].startsWith('pages/')) body?.then((page) => page && similarMetaFiles(m, page, product, shown).forEach(warm));
-      }
-    })
-    .catch(() => {});
+  if (typeof fetch !== 'function' || warmed.has(`${src} ${product ?? ''}`)) return;
+  warmed.add(`${src} ${product ?? ''}`);
+  let manifest = manifests.get(src);
+  if (!manifest) {
+    manifest = get(src)
+      .then((res) => read(res, MAX_MANIFEST_BYTES))
+      .then((bytes) => {
+        if (!bytes) return undefined;
+        // Invalid UTF-8 throws here (as in the worker): the worker then fetches it and says what is wrong.
+        const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+        got.set(src, { manifest: text, cached: [] });
+        return JSON.parse(text) as ManifestView;
+      })
+      .catch(() => undefined);
+    manifests.set(src, manifest);
+  }
+  void manifest.then((m) => {
+    const cached = got.get(src)?.cached;
+    if (!m || !cached) return;
+    const warm = ([path, max]: Wanted) => {
+      // The manifest check's own rule (paths.ts), and a size the manifest gives.
+      if (!isBundlePath(path) || cached.includes(path)) return undefined;
+      cached.push(path);
+      return get(new URL(path, src).href).then((r) => read(r, max), () => undefined);
+    };
+    for (const file of firstRowFiles(m, product)) {
+      const body = warm(file);
+      if (m.paged && product && file[0].startsWith('pages/')) body?.then((page) => page && similarMetaFiles(m, page, product, shown).forEach(warm));
+    }
+  });
 }

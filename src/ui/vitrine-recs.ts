@@ -238,12 +238,14 @@ export class VitrineRecsElement extends LitElement {
   private load(): void {
     const generation = ++this.generation;
     this.impressed.clear();
-    // The bundle's first files are fetched as soon as there is a src, before the page names its product.
+    // The bundle's first files are fetched, and the worker started, as soon as there is a src —
+    // before the page names its product (a page's script often sets it after fetching its own data).
     if (this.src && this.isConnected) {
       try {
         prefetchBundle(new URL(this.src, document.baseURI).href, this.product, (Number.isInteger(this.limit) && this.limit > 0 ? Math.min(this.limit, MAX_LIMIT) : DEFAULT_LIMIT) + 4);
+        getEngine();
       } catch {
-        // Not a URL: config() says so.
+        // Not a URL (config() says so), or no worker (said below, once there is a product).
       }
     }
     const config = this.config();
