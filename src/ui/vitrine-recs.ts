@@ -243,9 +243,16 @@ export class VitrineRecsElement extends LitElement {
     if (this.src && this.isConnected) {
       try {
         prefetchBundle(new URL(this.src, document.baseURI).href, this.product, (Number.isInteger(this.limit) && this.limit > 0 ? Math.min(this.limit, MAX_LIMIT) : DEFAULT_LIMIT) + 4);
-        getEngine();
+        // In a task of its own: the page's script that defined the element stays short.
+        setTimeout(() => {
+          try {
+            getEngine();
+          } catch {
+            // No worker here: said once there is a product.
+          }
+        });
       } catch {
-        // Not a URL (config() says so), or no worker (said below, once there is a product).
+        // Not a URL: config() says so.
       }
     }
     const config = this.config();
