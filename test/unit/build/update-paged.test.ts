@@ -79,42 +79,4 @@ describe('--update of a paged bundle', () => {
       }
     }
   });
-
-  it('--update adds new products: embedded, with page records, in their neighbours\' similar lists and past the index\'s cells', async () => {
-    const csv = readFileSync(store.catalog, 'utf8').trim().split('\n');
-    // A new mug whose photo is MUG-1's picture: MUG-1's nearest product from now on.
-    writeFileSync(join(store.dir, 'new.csv'), [...csv, 'NEW-1,New mug,/p/NEW-1,MUG-1.png,9.00,EUR,Mug,Acme,true,dark'].join('\n') + '\n');
-    for (const name of ['paged', 'indexed']) {
-      cpSync(join(store.dir, name), join(store.dir, `${name}-new`), { recursive: true });
-      const report = await updateBundle({ catalog: join(store.dir, 'new.csv'), out: join(store.dir, `${name}-new`), images: store.images, cacheDir: join(store.dir, 'cache'), log: () => {} });
-      expect(report).toMatchObject({ items: 33, added: 1, gone: 0 });
-      const b = await openBundle(`${server.url}${name}-new/manifest.json`);
-      expect(b.manifest.paged!.meta).toBe(1);
-      const rec = (await b.page('NEW-1'))!;
-      expect(rec[0]).toBe(32);
-      expect((await b.products([32]))[0]).toMatchObject({ id: 'NEW-1', title: 'New mug', price: 9, image: 'images/32.webp' });
-      // Its thumbnail is an asset (in assets.json, with its checksum), not a manifest file.
-      const assets = JSON.parse(readFileSync(join(store.dir, `${name}-new`, b.manifest.assets!), 'utf8')) as Record<string, { sha256: string }>;
-      expect(assets['images/32.webp']?.sha256).toMatch(/^[0-9a-f]{64}$/);
-      expect(b.manifest.files['images/32.webp']).toBeUndefined();
-      const similar = await b.products(rec[1]);
-      expect(similar[0]!.id).toBe('MUG-1');
-      expect(similar.slice(0, 4).every((p) => p.id.startsWith('MUG-'))).toBe(true);
-      expect(rec[3]).toEqual([]);
-      // MUG-1's nearest is now the new mug (the same picture), ahead of the rest of its list.
-      const mug1 = (await b.page('MUG-1'))!;
-      const before = (await (await openBundle(`${server.url}${name}/manifest.json`)).page('MUG-1'))!;
-      expect(mug1[1]).toEqual([32, ...before[1]].slice(0, PAGE_LIST));
-      if (name === 'indexed') {
-        // The image search finds it through the tail file, past the cells.
-        expect(b.manifest.paged!.tail).toBe('cells/tail.bin');
-        const rows = await b.embeddings();
-        const v = Float32Array.from({ length: rows.dims }, (_, d) => rows.codes[32 * rows.dims + d]! * rows.scales[32]!);
-        // Its own row and MUG-1's are the same picture's: equal first.
-        const [first, second] = await pagedNearest(b, v, 3);
-        expect([first!.index, second!.index]).toContain(32);
-        expect(first!.score).toBeCloseTo(second!.score, 5);
-      }
-    }
-  });
 });
