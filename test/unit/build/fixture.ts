@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { buildBundle, type BundleOptions } from '../../../src/build/bundle.js';
 import { createRng } from '../../../src/recommend/rng.js';
 
 /** Four kinds of product a test can tell apart by eye: each draws its own shape. */
@@ -91,4 +92,13 @@ export async function makeStore(perKind = 8, seed = 1): Promise<Store> {
   const outfitsFile = join(dir, 'outfits.json');
   writeFileSync(outfitsFile, JSON.stringify(outfits));
   return { dir, catalog, images, events: eventsFile, baskets: basketsFile, outfits: outfitsFile, ids };
+}
+
+/**
+ * Builds `store` into `<store.dir>/<name>` for each entry of `bundles` (name → extra build options,
+ * e.g. `{ pageAbove: 0 }`), with the seed, epochs and image cache the tests share.
+ */
+export async function buildStore(store: Store, bundles: Record<string, Partial<BundleOptions>>): Promise<void> {
+  const common = { name: 'store', catalog: store.catalog, images: store.images, events: store.events, baskets: store.baskets, cacheDir: join(store.dir, 'cache'), seed: 2, epochs: 2, log: () => {} };
+  for (const [name, extra] of Object.entries(bundles)) await buildBundle({ ...common, ...extra, out: join(store.dir, name) });
 }

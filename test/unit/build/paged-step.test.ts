@@ -1,7 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBundle } from '../../../src/build/bundle.js';
 import { openBundle } from '../../../src/bundle/reader.js';
 import { CELLS_HEAD, PAGE_LIST, pageOf } from '../../../src/bundle/pages.js';
 import { pagedNextMethod } from '../../../src/build/paged-step.js';
@@ -12,7 +11,7 @@ import { createRng } from '../../../src/recommend/rng.js';
 import { dequantizeRow, rowScore, searchInt8 } from '../../../src/recommend/knn.js';
 import { indexSessions, nextViewTop } from '../../../src/recommend/next-view.js';
 import { serve, type Served } from '../../../scripts/serve.js';
-import { makeStore, type Store } from './fixture.js';
+import { buildStore, makeStore, type Store } from './fixture.js';
 
 // The same store built whole and paged (--page-above 0): the page records must hold what the
 // worker computes from the whole bundle for each catalog product.
@@ -20,10 +19,7 @@ let store: Store;
 let server: Served;
 beforeAll(async () => {
   store = await makeStore(8);
-  const common = { name: 'store', catalog: store.catalog, images: store.images, events: store.events, baskets: store.baskets, cacheDir: join(store.dir, 'cache'), seed: 2, epochs: 2, log: () => {} };
-  await buildBundle({ ...common, out: join(store.dir, 'whole') });
-  await buildBundle({ ...common, out: join(store.dir, 'paged'), pageAbove: 0 });
-  await buildBundle({ ...common, out: join(store.dir, 'indexed'), pageAbove: 0, indexAbove: 0 });
+  await buildStore(store, { whole: {}, paged: { pageAbove: 0 }, indexed: { pageAbove: 0, indexAbove: 0 } });
   server = await serve({ port: 0, host: '127.0.0.1', roots: { '/': store.dir } });
 }, 300_000);
 afterAll(() => server?.close());

@@ -6,21 +6,18 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBundle } from '../../../src/build/bundle.js';
 import { updateBundle } from '../../../src/build/update.js';
 import { openBundle } from '../../../src/bundle/reader.js';
 import { PAGE_LIST } from '../../../src/bundle/pages.js';
 import { pagedNearest } from '../../../src/worker/paged-search.js';
 import { serve, type Served } from '../../../scripts/serve.js';
-import { makeStore, type Store } from './fixture.js';
+import { buildStore, makeStore, type Store } from './fixture.js';
 
 let store: Store;
 let server: Served;
 beforeAll(async () => {
   store = await makeStore(8);
-  const common = { name: 'store', catalog: store.catalog, images: store.images, events: store.events, baskets: store.baskets, cacheDir: join(store.dir, 'cache'), seed: 2, epochs: 2, log: () => {} };
-  await buildBundle({ ...common, out: join(store.dir, 'paged'), pageAbove: 0 });
-  await buildBundle({ ...common, out: join(store.dir, 'indexed'), pageAbove: 0, indexAbove: 0 });
+  await buildStore(store, { paged: { pageAbove: 0 }, indexed: { pageAbove: 0, indexAbove: 0 } });
   server = await serve({ port: 0, host: '127.0.0.1', roots: { '/': store.dir } });
 }, 300_000);
 afterAll(() => server?.close());
