@@ -6,8 +6,8 @@
 import { BundleWriter } from '../bundle/writer.js';
 import { decodeSessions } from '../bundle/session-file.js';
 import type { TopKLists } from '../recommend/cooccurrence.js';
-import { searchIvf, type IvfIndex } from '../recommend/ivf.js';
-import { dequantizeRow, rowScore, searchInt8, type QuantizedMatrix } from '../recommend/knn.js';
+import { searchIndexed, type IvfIndex } from '../recommend/ivf.js';
+import { dequantizeRow, searchInt8, type QuantizedMatrix } from '../recommend/knn.js';
 import type { NextViewConfig } from '../recommend/next-view-config.js';
 import { indexSessions, nextViewTop } from '../recommend/next-view.js';
 import type { BundleItem } from '../bundle/format.js';
@@ -32,7 +32,7 @@ export function pageLists(rows: QuantizedMatrix, index: IvfIndex | undefined, go
   return {
     similar: (i) => {
       const v = dequantizeRow(rows, i);
-      const hits = index ? searchIvf(index, v, PAGE_LIST, { rescore: (p) => rowScore(rows, v, p), exclude: (j) => j === i }) : searchInt8(rows, v, PAGE_LIST, (j) => j === i);
+      const hits = index ? searchIndexed(index, rows, v, PAGE_LIST, (j) => j === i) : searchInt8(rows, v, PAGE_LIST, (j) => j === i);
       return hits.map((h) => h.index);
     },
     goesWith: (i) => (goesWith[i] ?? []).filter(([j]) => j !== i).map(([j]) => j),

@@ -14,12 +14,11 @@ import type { BundleItem, Manifest } from '../bundle/format.js';
 import { decodeIvf, decodeIvfHead, encodeIvfTail } from '../bundle/ivf-file.js';
 import { CELLS_HEAD, TAIL_FILE, metaPath, pageOf, pagePath, PAGE_LIST, SUMS_PER_FILE, shardCount, sumsPath, validateMeta, validatePage, type PagedSection, type PageRecord, type ShardKind } from '../bundle/pages.js';
 import { BundleWriter } from '../bundle/writer.js';
-import { searchIvf } from '../recommend/ivf.js';
-import { dequantizeRow, quantizeInt8, rowScore, searchInt8, unitScales, type QuantizedMatrix } from '../recommend/knn.js';
-import { bundleItem, readCatalogFor } from './catalog.js';
-import { isUrl } from './images.js';
+import { searchIndexed } from '../recommend/ivf.js';
+import { dequantizeRow, rowScore, searchInt8, unitScales, type QuantizedMatrix } from '../recommend/knn.js';
+import { readCatalogFor } from './catalog.js';
 import { Problems, UserError } from './problems.js';
-import { applyCatalog, embedNew, extendPairModel, replaceBeside, updated as done, type Added, type UpdateOptions, type UpdateReport } from './update-steps.js';
+import { appendAdded, applyCatalog, embedNew, grownCodes, extendPairModel, replaceBeside, updated as done, type Added, type UpdateOptions, type UpdateReport } from './update-steps.js';
 
 /** A page or meta file of the bundle at `dir`, checked against its sums file as the widget would. */
 async function readShard(dir: string, files: Map<string, Uint8Array>, kind: ShardKind, n: number): Promise<Buffer> {
@@ -47,18 +46,6 @@ function resum(files: Map<string, Uint8Array>, kind: ShardKind, count: number, c
   return out;
 }
 
-/** The bundle's int8 rows with the new products' appended. */
-function grownRows(manifest: Manifest, files: Map<string, Uint8Array>, added: readonly Added[]): QuantizedMatrix {
-  const dims = manifest.similar!.dims;
-  const old = files.get(manifest.similar!.codes)!;
-  const codes = new Int8Array(old.length + added.length * dims);
-  codes.set(new Int8Array(old.buffer, old.byteOffset, old.length));
-  const vectors = new Float32Array(added.length * dims);
-  added.forEach((a, k) => vectors.set(a.vector, k * dims));
-  codes.set(quantizeInt8(vectors, dims).codes, old.length);
-  return { codes, scales: unitScales(codes, dims), count: codes.length / dims, dims };
-}
-
 /**
  * The new products' similar lists (through the index and a scan of the products past it, as a
  * build's lists are computed), and each old product's similar list with the new products it is
@@ -69,10 +56,7 @@ function similarLists(manifest: Manifest, files: Map<string, Uint8Array>, rows: 
   const index = s.index ? decodeIvf(files.get(s.index)!.slice().buffer, count, s.dims, s.index) : undefined;
   const nearest = (i: number) => {
     const v = dequantizeRow(rows, i);
-    if (!index) return searchInt8(rows, v, PAGE_LIST, (j) => j === i);
-    const hits = searchIvf(index, v, PAGE_LIST, { rescore: (p) => rowScore(rows, v, p), exclude: (j) => j === i });
-    for (let p = index.count; p < rows.count; p++) if (p !== i) hits.push({ index: p, score: rowScore(rows, v, p) });
-    return hits.sort((a, b) => b.score - a.score || a.index - b.index).slice(0, PAGE_LIST);
+    return index ? searchIndexed(index, rows, v, PAGE_LIST, (j) => j === i) : searchInt8(rows, v, PAGE_LIST, (j) => j === i);
   };
   const fresh = new Map<number, number[]>();
   for (let i = count; i < rows.count; i++) fresh.set(i, nearest(i).map((h) => h.index));
@@ -117,12 +101,7 @@ export async function updatePaged(opts: UpdateOptions, dir: string, manifest: Ma
   const shards = { pages: new Map<number, Uint8Array>(), meta: new Map<number, Uint8Array>() };
   const section: PagedSection = { ...paged, meta: Math.ceil(total / paged.metaSize) };
   const assets = manifest.assets ? (JSON.parse(new TextDecoder().decode(files.get(manifest.assets)!)) as Record<string, unknown>) : undefined;
-  const thumbs: [string, Uint8Array][] = [];
-  added.forEach(({ row, thumb }, k) => {
-    const path = thumb && assets && (opts.thumbnails === 'all' || !isUrl(row.image)) ? `images/${count + k}.${opts.thumbnailFormat === 'jpeg' ? 'jpg' : 'webp'}` : undefined;
-    if (path) thumbs.push([path, thumb!]);
-    updated.push(bundleItem(row, path ?? row.image));
-  });
+  const thumbs = appendAdded(updated, added, count, opts, !!assets);
   if (added.length) {
     const placed = await placeNew(dir, manifest, files, updated, added, section, shards.pages, listed);
     if (placed.tail) section.tail = placed.tail;
@@ -162,13 +141,18 @@ async function placeNew(
   section: PagedSection, pages: Map<number, Uint8Array>, listed: Map<string, Uint8Array>,
 ): Promise<{ tail?: string }> {
   const count = manifest.items.count;
-  const rows = grownRows(manifest, files, added);
+  const codes = grownCodes(files, manifest.similar!, added);
+  const dims = manifest.similar!.dims;
+  const rows: QuantizedMatrix = { codes, scales: unitScales(codes, dims), count: codes.length / dims, dims };
   listed.set(manifest.similar!.codes, new Uint8Array(rows.codes.buffer));
-  // Page files, read as needed and kept for rewriting.
-  const loaded = new Map<number, Record<string, PageRecord>>();
+  // Page files, read as needed and kept (with their text) for rewriting those that change.
+  const loaded = new Map<number, { text: string; records: Record<string, PageRecord> }>();
   const pageFile = async (n: number) => {
-    if (!loaded.has(n)) loaded.set(n, validatePage(JSON.parse((await readShard(dir, files, 'pages', n)).toString('utf8')), n, section, count));
-    return loaded.get(n)!;
+    if (!loaded.has(n)) {
+      const text = (await readShard(dir, files, 'pages', n)).toString('utf8');
+      loaded.set(n, { text, records: validatePage(JSON.parse(text), n, section, count) });
+    }
+    return loaded.get(n)!.records;
   };
   const record = async (i: number) => (await pageFile(pageOf(items[i]!.id, section.pages)))[items[i]!.id]!;
   const lists = similarLists(manifest, files, rows, count, record);
@@ -186,7 +170,10 @@ async function placeNew(
     const i = count + k;
     (await pageFile(pageOf(a.row.id, section.pages)))[a.row.id] = [i, lists.fresh.get(i)!, goesWith[k]!, [], []];
   }
-  for (const [n, records] of loaded) pages.set(n, new TextEncoder().encode(JSON.stringify(records)));
+  for (const [n, { text, records }] of loaded) {
+    const now = JSON.stringify(records);
+    if (now !== text) pages.set(n, new TextEncoder().encode(now));
+  }
   if (!section.cells) return {};
   // Products past the index's cells: one file an image query scans whole.
   const head = decodeIvfHead(files.get(CELLS_HEAD)!.slice().buffer, count, rows.dims, CELLS_HEAD);

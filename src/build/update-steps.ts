@@ -13,6 +13,8 @@ import { loadLayers } from '../model/model-io.js';
 import { PairModel } from '../recommend/pair-model.js';
 import { topIndices } from '../recommend/select.js';
 import { titleBuckets } from '../recommend/text.js';
+import { quantizeInt8 } from '../recommend/knn.js';
+import { isUrl } from './images.js';
 import { moveIntoPlace } from './bundle.js';
 import { bundleItem, type CatalogItem } from './catalog.js';
 import { embedCatalog, type ImageOptions } from './embed-step.js';
@@ -185,4 +187,30 @@ export function updated(opts: UpdateOptions, problems: Problems, t0: number, n: 
   const seconds = (performance.now() - t0) / 1000;
   log(`updated ${opts.out}: ${n.changed} products changed, ${n.added} added, ${n.gone} gone from the catalog (now out of stock); ${n.total} products, in ${seconds.toFixed(1)} s`);
   return { items: n.total, changed: n.changed, added: n.added, gone: n.gone, seconds };
+}
+
+/**
+ * Appends the new products to `updated` (indices from `count` on), each with its thumbnail's bundle
+ * path where one is kept (`thumbnails: 'all'`, or an image given as a local file; none unless
+ * `keepThumbs`); returns those thumbnails, to write beside the bundle and list in assets.json.
+ */
+export function appendAdded(updated: BundleItem[], added: readonly Added[], count: number, opts: UpdateOptions, keepThumbs = true): [string, Uint8Array][] {
+  const thumbs: [string, Uint8Array][] = [];
+  added.forEach(({ row, thumb }, k) => {
+    const path = thumb && keepThumbs && (opts.thumbnails === 'all' || !isUrl(row.image)) ? `images/${count + k}.${opts.thumbnailFormat === 'jpeg' ? 'jpg' : 'webp'}` : undefined;
+    if (path) thumbs.push([path, thumb!]);
+    updated.push(bundleItem(row, path ?? row.image));
+  });
+  return thumbs;
+}
+
+/** The bundle's int8 codes (`similar.codes`) with the new products' rows appended. */
+export function grownCodes(files: Map<string, Uint8Array>, similar: NonNullable<Manifest['similar']>, added: readonly Added[]): Int8Array {
+  const old = files.get(similar.codes)!;
+  const codes = new Int8Array(old.length + added.length * similar.dims);
+  codes.set(new Int8Array(old.buffer, old.byteOffset, old.length));
+  const vectors = new Float32Array(added.length * similar.dims);
+  added.forEach((a, k) => vectors.set(a.vector, k * similar.dims));
+  codes.set(quantizeInt8(vectors, similar.dims).codes, old.length);
+  return codes;
 }

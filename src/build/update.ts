@@ -15,12 +15,10 @@ import { decodeSessions, encodeSessions } from '../bundle/session-file.js';
 import { BundleWriter } from '../bundle/writer.js';
 import type { TensorHeader } from '../bundle/tensor-file.js';
 import { encodeLists } from '../recommend/goes-with.js';
-import { quantizeInt8 } from '../recommend/knn.js';
-import { bundleItem, readCatalogFor } from './catalog.js';
-import { isUrl } from './images.js';
+import { readCatalogFor } from './catalog.js';
 import { Problems } from './problems.js';
 import { updatePaged } from './update-paged.js';
-import { applyCatalog, embedNew, extendPairModel, growItemTable, readBundleFiles, replaceBeside, updated as done, type Added, type UpdateOptions, type UpdateReport } from './update-steps.js';
+import { appendAdded, applyCatalog, embedNew, grownCodes, extendPairModel, growItemTable, readBundleFiles, replaceBeside, updated as done, type Added, type UpdateOptions, type UpdateReport } from './update-steps.js';
 
 export type { UpdateOptions, UpdateReport } from './update-steps.js';
 
@@ -47,14 +45,7 @@ export async function updateBundle(opts: UpdateOptions): Promise<UpdateReport> {
   // The new bundle: every file carried over, the changed ones replaced.
   const out = new Map(files);
   const assets = manifest.assets ? (json(manifest.assets) as Record<string, { bytes: number; sha256: string }>) : {};
-  const newAssets: [string, Uint8Array][] = [];
-  added.forEach(({ row, thumb }, k) => {
-    const i = count + k;
-    const wanted = thumb && (opts.thumbnails === 'all' || !isUrl(row.image));
-    const path = wanted ? `images/${i}.${opts.thumbnailFormat === 'jpeg' ? 'jpg' : 'webp'}` : undefined;
-    if (path) newAssets.push([path, thumb!]);
-    updated.push(bundleItem(row, path ?? row.image));
-  });
+  const newAssets = appendAdded(updated, added, count, opts);
   out.set(itemsFile, new TextEncoder().encode(JSON.stringify(updated)));
   if (added.length) growFiles(out, manifest, files, updated, added);
 
@@ -82,15 +73,7 @@ function growFiles(out: Map<string, Uint8Array>, manifest: Manifest, files: Map<
   const count = manifest.items.count;
   const total = count + added.length;
   const json = (path: string): unknown => JSON.parse(new TextDecoder().decode(files.get(path)!));
-  if (manifest.similar) {
-    const d = manifest.similar.dims;
-    const codes = new Uint8Array(total * d);
-    codes.set(files.get(manifest.similar.codes)!);
-    const rows = new Float32Array(added.length * d);
-    added.forEach((a, k) => rows.set(a.vector, k * d));
-    codes.set(new Uint8Array(quantizeInt8(rows, d).codes.buffer), count * d);
-    out.set(manifest.similar.codes, codes);
-  }
+  if (manifest.similar) out.set(manifest.similar.codes, new Uint8Array(grownCodes(files, manifest.similar, added).buffer));
   const c = manifest.complementary;
   if (c?.file) {
     const file = c.file;

@@ -195,6 +195,16 @@ export function searchIvf(index: IvfIndex, query: Float32Array, k: number, opts:
   return hits.sort((a, b) => b.score - a.score || a.index - b.index).slice(0, k);
 }
 
+/**
+ * The `k` rows of `rows` nearest `query` through `index`, rescored against `rows`, together with
+ * the rows past the index — products an update added since it was built — scanned.
+ */
+export function searchIndexed(index: IvfIndex, rows: QuantizedMatrix, query: Float32Array, k: number, exclude?: (position: number) => boolean): Neighbour[] {
+  const hits = searchIvf(index, query, k, { rescore: (p) => rowScore(rows, query, p), exclude });
+  for (let p = index.count; p < rows.count; p++) if (!exclude?.(p)) hits.push({ index: p, score: rowScore(rows, query, p) });
+  return hits.sort((x, y) => y.score - x.score || x.index - y.index).slice(0, k);
+}
+
 /** The float vector the codes at position `p` stand for (centre + decoded residual). */
 export function ivfVector(index: IvfIndex, p: number): Float32Array {
   const { dims, offsets, centroids, lo, step, codes } = index;

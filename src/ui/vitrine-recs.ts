@@ -278,7 +278,7 @@ export class VitrineRecsElement extends LitElement {
         setTimeout(() => report(`could not record this view: ${(e as Error).message}`, 'warn', (e as Error).message));
       });
     }
-    this.asked = (row, after = Promise.resolve()) =>
+    this.ask = (row, after = Promise.resolve()) =>
       after
         .then(() => engine.recommend({ src, row, product, limit, image, title: this.productTitle, backend, page: document.baseURI, ...(exclude.length ? { exclude } : {}) }))
         .then(
@@ -290,16 +290,16 @@ export class VitrineRecsElement extends LitElement {
           },
         );
     // The rows that read the history wait for this view to be stored.
-    for (const row of config.rows) this.asked(row, row === 'next' || row === 'recent' ? recorded : undefined);
+    for (const row of config.rows) this.ask(row, row === 'next' || row === 'recent' ? recorded : undefined);
   }
 
   /** Asks the worker for `row` again (after `after`), for the current product and bundle. */
-  private asked?: (row: RowKind, after?: Promise<unknown>) => void;
+  private ask?: (row: RowKind, after?: Promise<unknown>) => void;
 
   /** The history changed (a product forgotten, the history cleared, a view elsewhere): the rows that read it are asked again. */
   private readonly onHistory = (e: Event) => {
     if ((e as CustomEvent<HistoryChange>).detail?.source === this) return;
-    for (const row of ['next', 'recent'] as const) if (this.states.has(row)) this.asked?.(row);
+    for (const row of ['next', 'recent'] as const) if (this.states.has(row)) this.ask?.(row);
   };
 
   private settle(generation: number, row: RowKind, state: RowState): void {

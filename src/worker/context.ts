@@ -7,7 +7,7 @@ import { once } from '../bundle/once.js';
 import { openBundle, type Bundle } from '../bundle/reader.js';
 import { BundleError, type BundleItem } from '../bundle/format.js';
 import { safeHttpUrl } from '../bundle/urls.js';
-import { rowScore, searchInt8, type Neighbour } from '../recommend/knn.js';
+import { searchInt8, type Neighbour } from '../recommend/knn.js';
 import { openHistory } from '../store/history.js';
 import type { BackendInfo, BackendPreference, Recommendation, RowQuery } from '../protocol.js';
 import type { ImageEmbedder } from '../model/runtime.js';
@@ -128,11 +128,8 @@ export function createContext(opts: EngineOptions) {
     const matrix = await b.bundle.embeddings();
     const path = b.bundle.manifest.similar?.index;
     if (!path) return searchInt8(matrix, vector, k, exclude);
-    const [{ searchIvf }, index] = await Promise.all([import('../recommend/ivf.js'), b.bundle.ivf(path)]);
-    const hits = searchIvf(index, vector, k, { rescore: (p) => rowScore(matrix, vector, p), exclude });
-    // Products added by an update since the index was built sit past it: scanned.
-    for (let p = index.count; p < matrix.count; p++) if (!exclude?.(p)) hits.push({ index: p, score: rowScore(matrix, vector, p) });
-    return hits.sort((x, y) => y.score - x.score || x.index - y.index).slice(0, k);
+    const [{ searchIndexed }, index] = await Promise.all([import('../recommend/ivf.js'), b.bundle.ivf(path)]);
+    return searchIndexed(index, matrix, vector, k, exclude);
   }
 
   return { open, tf, toItems, imageVector, nearest, history };

@@ -3,7 +3,6 @@
  * recent first, each product once, without the page's own product. Products the bundle does not
  * know (a new arrival, another store's bundle) are left out: there is nothing to show them with.
  */
-import type { BundleItem } from '../../bundle/format.js';
 import type { RowQuery, RowResult } from '../../protocol.js';
 import { wanted, type OpenBundle, type RowContext } from '../context.js';
 
@@ -14,18 +13,10 @@ export async function recentRow(ctx: RowContext, q: RowQuery, b: OpenBundle): Pr
     const id = views[i]!.productId;
     if (id !== q.product && !ids.includes(id)) ids.push(id);
   }
-  let found: { index: number; item: BundleItem }[];
-  if (b.bundle.manifest.paged) {
-    const indices = (await Promise.all(ids.map((id) => b.bundle.page(id)))).flatMap((rec) => (rec ? [rec[0]] : []));
-    const list = await b.bundle.products(indices);
-    found = indices.map((index, k) => ({ index, item: list[k]! }));
-  } else {
-    found = ids.flatMap((id) => {
-      const index = b.index.get(id);
-      return index === undefined ? [] : [{ index, item: b.items[index]! }];
-    });
-  }
-  const byIndex = new Map(found.map((f) => [f.index, f.item]));
-  const hits = found.map((f, r) => ({ index: f.index, score: 1 / (r + 1) }));
+  const paged = b.bundle.manifest.paged;
+  const indices = paged ? (await Promise.all(ids.map((id) => b.bundle.page(id)))).flatMap((rec) => (rec ? [rec[0]] : [])) : ids.flatMap((id) => b.index.get(id) ?? []);
+  const list = paged ? await b.bundle.products(indices) : indices.map((i) => b.items[i]!);
+  const byIndex = new Map(indices.map((index, k) => [index, list[k]!]));
+  const hits = indices.map((index, r) => ({ index, score: 1 / (r + 1) }));
   return { row: 'recent', basis: 'history', items: ctx.toItems(b, hits, q, (i) => byIndex.get(i)!) };
 }
