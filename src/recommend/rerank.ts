@@ -26,3 +26,80 @@ export function diversify(hits: readonly Scored[], groupOf: (index: number) => s
   }
   return out;
 }
+
+/**
+ * The re-ranking defaults, chosen by `npm run eval` on validation splits, never on the test split
+ * (test/eval/RESULTS.md, "re-ranking"). Provisional until the eval's run.
+ * - `lambda`: MMR's weight on relevance (1: plain score order).
+ * - `strength`, `free`: impression discounting — after `free` impressions without a pick, each
+ *   further one pushes a product `strength` × its rank further down.
+ */
+export const RERANK = { lambda: 0.7, strength: 1, free: 1 } as const;
+
+/**
+ * Maximal marginal relevance (Carbonell & Goldstein 1998): picks greedily, from `hits`, the one
+ * maximising `lambda × relevance − (1 − lambda) × its largest cosine to those already picked`, so a
+ * row of near-identical products gives way to varied ones that still match.
+ * - Relevance is each hit's score rescaled to [0, 1] over `hits` (scores may be cosines, counts or
+ *   1/rank; all equal: all 1), so `lambda` means the same on every row.
+ * - `vectorOf(index)` is a unit-length vector (cosine = dot product); a hit without one counts as
+ *   dissimilar (cosine 0) to every other.
+ * - Ties go to the earlier hit; `lambda` 1 keeps score order. Returns at most `limit` hits, scores
+ *   unchanged. O(limit × hits × dims).
+ *
+ * @example
+ * const row = mmr(nearest, (i) => dequantizeRow(matrix, i), 8, RERANK.lambda);
+ */
+export function mmr(hits: readonly Scored[], vectorOf: (index: number) => Float32Array | undefined, limit: number, lambda: number = RERANK.lambda): Scored[] {
+  if (!(lambda >= 0 && lambda <= 1)) throw new RangeError(`mmr: lambda must be in [0, 1], got ${lambda}`);
+  const n = hits.length;
+  const take = Math.max(0, Math.min(limit, n));
+  if (!take) return [];
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const h of hits) (lo = Math.min(lo, h.score)), (hi = Math.max(hi, h.score));
+  const relevance = Float64Array.from(hits, (h) => (hi > lo ? (h.score - lo) / (hi - lo) : 1));
+  const vectors = hits.map((h) => vectorOf(h.index));
+  // Each candidate's largest cosine to the picked ones (-Infinity until the first pick).
+  const nearest = new Float64Array(n).fill(-Infinity);
+  const picked = new Uint8Array(n);
+  const out: Scored[] = [];
+  while (out.length < take) {
+    let best = -1;
+    let bestValue = -Infinity;
+    for (let j = 0; j < n; j++) {
+      if (picked[j]) continue;
+      const value = out.length ? lambda * relevance[j]! - (1 - lambda) * nearest[j]! : relevance[j]!;
+      if (value > bestValue) (best = j), (bestValue = value);
+    }
+    picked[best] = 1;
+    out.push(hits[best]!);
+    const v = vectors[best];
+    for (let j = 0; j < n; j++) {
+      if (picked[j]) continue;
+      const w = vectors[j];
+      let cos = 0;
+      if (v && w) for (let d = 0; d < v.length; d++) cos += v[d]! * w[d]!;
+      if (cos > nearest[j]!) nearest[j] = cos;
+    }
+  }
+  return out;
+}
+
+/**
+ * Impression discounting (seed §4): a product shown again and again without being picked sinks.
+ * Rank-based, since scores are not comparable across rows: hit r (0-based, in `hits`' order) shown
+ * `n` times since the shopper last viewed it moves to position `(r + 1) × (1 + strength × max(0, n −
+ * free))`, and hits are sorted by that (stable: ties keep their order). Returns all hits, scores
+ * unchanged; the caller takes the row's first places.
+ *
+ * @example
+ * const counts = await history.impressions(hits.map((h) => ids[h.index]));
+ * const row = discountImpressions(hits, (i) => counts.get(ids[i]) ?? 0).slice(0, 8);
+ */
+export function discountImpressions(hits: readonly Scored[], shownOf: (index: number) => number, strength: number = RERANK.strength, free: number = RERANK.free): Scored[] {
+  if (!(strength >= 0) || !(free >= 0)) throw new RangeError(`discountImpressions: strength and free must be at least 0, got ${strength} and ${free}`);
+  const place = hits.map((h, r) => ({ h, r, at: (r + 1) * (1 + strength * Math.max(0, (shownOf(h.index) || 0) - free)) }));
+  place.sort((a, b) => a.at - b.at || a.r - b.r);
+  return place.map((p) => p.h);
+}

@@ -1,4 +1,4 @@
-import { openDB, type DBSchema, type IDBPDatabase, type IDBPIndex } from 'idb';
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPIndex, type IndexNames, type StoreNames } from 'idb';
 import type { HistoryEvent } from '../protocol.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -7,15 +7,32 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export interface HistoryLimits {
   maxEvents: number;
   maxAgeMs: number;
+  /** Products whose impression counts are kept (the least recently shown go first). Default 2000. */
+  maxImpressions?: number;
 }
 
-export const HISTORY_LIMITS: HistoryLimits = { maxEvents: 1000, maxAgeMs: 90 * DAY_MS };
+export const HISTORY_LIMITS: HistoryLimits = { maxEvents: 1000, maxAgeMs: 90 * DAY_MS, maxImpressions: 2000 };
+
+const MAX_IMPRESSIONS = 2000;
 
 export const HISTORY_DB = 'vitrine-history';
 
+/** A product's impressions since the shopper last viewed or picked it, and when it was last shown. */
+export interface Impression {
+  shown: number;
+  at: number;
+}
+
+/**
+ * The database's schema. Version 1: `events`. Version 2 adds `impressions` (productId → counts),
+ * for re-ranking: what was shown often and never picked sinks.
+ */
 interface HistorySchema extends DBSchema {
   events: { key: number; value: HistoryEvent; indexes: { at: number; productId: string } };
+  impressions: { key: string; value: Impression; indexes: { at: number } };
 }
+
+const DB_VERSION = 2;
 
 /** The shopper's browse history. Lives in this origin's IndexedDB; nothing here is ever sent anywhere. */
 export interface HistoryStore {
@@ -24,8 +41,17 @@ export interface HistoryStore {
   add(event: HistoryEvent): Promise<void>;
   /** Oldest first. */
   list(): Promise<HistoryEvent[]>;
+  /** Forgets the product's events and its impression count. */
   forget(productId: string): Promise<void>;
+  /** Forgets everything: events and impression counts. */
   clear(): Promise<void>;
+  /**
+   * Counts one impression of each product (a row with these products came into view). Repeated
+   * ids count once. An event for a product (`add`) resets its count: it was picked.
+   */
+  addImpressions(productIds: readonly string[], at: number): Promise<void>;
+  /** Impressions of each product since it was last viewed or picked (0 for unknown ids). */
+  impressions(productIds: readonly string[]): Promise<Map<string, number>>;
 }
 
 const KINDS = new Set(['view', 'cart', 'purchase']);
@@ -41,6 +67,16 @@ export function validateEvent(e: unknown): HistoryEvent {
   return { productId: o.productId, kind: o.kind!, at: o.at };
 }
 
+/** Checks impressions at the boundary, as {@link validateEvent} does events; returns the ids, each once. */
+export function validateImpressions(productIds: unknown, at: unknown): string[] {
+  if (!Array.isArray(productIds) || productIds.length > 1000) throw new TypeError('impressions: productIds must be an array of at most 1000 product ids');
+  for (const id of productIds) {
+    if (typeof id !== 'string' || !id || id.length > 256) throw new TypeError('impressions: each productId must be a non-empty string of at most 256 characters');
+  }
+  if (typeof at !== 'number' || !Number.isFinite(at)) throw new TypeError('impressions: at must be a finite number of Unix milliseconds');
+  return [...new Set(productIds as string[])];
+}
+
 /** Runs operations one after another, so a read issued after a write sees it. */
 function serial() {
   let tail: Promise<unknown> = Promise.resolve();
@@ -53,7 +89,15 @@ function serial() {
 
 /** History kept in memory only: the fallback when IndexedDB is unavailable. */
 export function memoryHistory(limits = HISTORY_LIMITS): HistoryStore {
-  let events: HistoryEvent[] = [];
+  return memoryStore(limits, [], []);
+}
+
+/** A memory store holding `events` (oldest first) and `counts` already: what the fallback carries over. */
+function memoryStore(limits: HistoryLimits, carried: HistoryEvent[], counts: [string, Impression][]): HistoryStore {
+  let events = carried.slice();
+  // Insertion order is last-shown order: a product shown again moves to the end.
+  const shown = new Map(counts.slice().sort((a, b) => a[1].at - b[1].at));
+  const maxImpressions = limits.maxImpressions ?? MAX_IMPRESSIONS;
   return {
     kind: 'memory',
     async add(e) {
@@ -61,15 +105,30 @@ export function memoryHistory(limits = HISTORY_LIMITS): HistoryStore {
       events.sort((a, b) => a.at - b.at);
       const cutoff = e.at - limits.maxAgeMs;
       events = events.filter((x) => x.at >= cutoff).slice(-limits.maxEvents);
+      shown.delete(e.productId);
     },
     async list() {
       return events.slice();
     },
     async forget(id) {
       events = events.filter((x) => x.productId !== id);
+      shown.delete(id);
     },
     async clear() {
       events = [];
+      shown.clear();
+    },
+    async addImpressions(ids, at) {
+      for (const id of validateImpressions(ids, at)) {
+        const n = shown.get(id)?.shown ?? 0;
+        shown.delete(id);
+        shown.set(id, { shown: n + 1, at });
+      }
+      const cutoff = at - limits.maxAgeMs;
+      for (const [id, x] of shown) if (x.at < cutoff || shown.size > maxImpressions) shown.delete(id);
+    },
+    async impressions(ids) {
+      return new Map(ids.map((id) => [id, shown.get(id)?.shown ?? 0]));
     },
   };
 }
@@ -79,10 +138,10 @@ const OPEN_TIMEOUT_MS = 5000;
 /** Rounds of evicting the oldest events when storage is full, before giving up on IndexedDB. */
 const QUOTA_ROUNDS = 3;
 
-type EventIndex = IDBPIndex<HistorySchema, ['events'], 'events', 'at' | 'productId', 'readwrite'>;
+type Store = StoreNames<HistorySchema>;
 
-/** Deletes the events of `range` in index order (oldest first for `at`), at most `n` of them, in the index's transaction. */
-async function deleteFrom(index: EventIndex, range: IDBKeyRange | null, n = Infinity) {
+/** Deletes the records of `range` in index order (oldest first for `at`), at most `n` of them, in the index's transaction. */
+async function deleteFrom<T extends Store[], S extends Store>(index: IDBPIndex<HistorySchema, T, S, IndexNames<HistorySchema, S>, 'readwrite'>, range: IDBKeyRange | null, n = Infinity) {
   let cursor = n > 0 ? await index.openCursor(range) : null;
   while (cursor && n-- > 0) {
     await cursor.delete();
@@ -107,13 +166,17 @@ function connection(name: string) {
   };
   const connect = (create: boolean): Promise<IDBPDatabase<HistorySchema>> => {
     if (db) return db;
-    const opening = openDB<HistorySchema>(name, 1, {
-      upgrade(d, _old, _new, tx) {
-        // A read of a history that does not exist: abort, so the empty database is not created.
-        if (!create) return tx.done.catch(() => {}), tx.abort();
-        const events = d.createObjectStore('events', { autoIncrement: true });
-        events.createIndex('at', 'at');
-        events.createIndex('productId', 'productId');
+    const opening = openDB<HistorySchema>(name, DB_VERSION, {
+      upgrade(d, old, _new, tx) {
+        // A read of a history that does not exist: abort, so the empty database is not created. A
+        // read of an older version upgrades: its events are kept.
+        if (old === 0 && !create) return tx.done.catch(() => {}), tx.abort();
+        if (old < 1) {
+          const events = d.createObjectStore('events', { autoIncrement: true });
+          events.createIndex('at', 'at');
+          events.createIndex('productId', 'productId');
+        }
+        if (old < 2) d.createObjectStore('impressions').createIndex('at', 'at');
       },
       // Another tab wants a newer schema or deletes the database: step aside so it is not blocked;
       // the next use reopens (and learns whether this schema still exists).
@@ -142,6 +205,7 @@ function connection(name: string) {
 
 function indexedDbHistory(limits: HistoryLimits, name: string) {
   const { connect, drop } = connection(name);
+  const maxImpressions = limits.maxImpressions ?? MAX_IMPRESSIONS;
   /** The database, or undefined when there is none yet. */
   const existing = () => connect(false).catch((e: Error) => (e.name === 'AbortError' ? undefined : Promise.reject(e)));
   return {
@@ -149,20 +213,49 @@ function indexedDbHistory(limits: HistoryLimits, name: string) {
     drop,
     existing,
     async add(e: HistoryEvent) {
-      const tx = (await connect(true)).transaction('events', 'readwrite');
+      const tx = (await connect(true)).transaction(['events', 'impressions'], 'readwrite');
       // One transaction for the add and both evictions: readwrite transactions on a store run one
       // at a time across tabs too, so concurrent tabs never evict more than the limits require.
-      await tx.store.add(e);
-      const byTime = tx.store.index('at');
+      const events = tx.objectStore('events');
+      await events.add(e);
+      // Viewed or picked: its impressions start again from 0.
+      await tx.objectStore('impressions').delete(e.productId);
+      const byTime = events.index('at');
       await deleteFrom(byTime, IDBKeyRange.upperBound(e.at - limits.maxAgeMs, true));
-      await deleteFrom(byTime, null, (await tx.store.count()) - limits.maxEvents);
+      await deleteFrom(byTime, null, (await events.count()) - limits.maxEvents);
       await tx.done;
     },
-    /** Makes room when storage is full: evicts the oldest `n` events. */
+    /** Makes room when storage is full: evicts the oldest `n` events and the `n` least recently shown counts. */
     async evict(n: number) {
-      const tx = (await connect(true)).transaction('events', 'readwrite');
-      await deleteFrom(tx.store.index('at'), null, n);
+      const tx = (await connect(true)).transaction(['events', 'impressions'], 'readwrite');
+      await deleteFrom(tx.objectStore('events').index('at'), null, n);
+      await deleteFrom(tx.objectStore('impressions').index('at'), null, n);
       await tx.done;
+    },
+    async addImpressions(ids: readonly string[], at: number) {
+      const tx = (await connect(true)).transaction('impressions', 'readwrite');
+      await Promise.all(validateImpressions(ids, at).map(async (id) => tx.store.put({ shown: ((await tx.store.get(id))?.shown ?? 0) + 1, at }, id)));
+      const byTime = tx.store.index('at');
+      await deleteFrom(byTime, IDBKeyRange.upperBound(at - limits.maxAgeMs, true));
+      await deleteFrom(byTime, null, (await tx.store.count()) - maxImpressions);
+      await tx.done;
+    },
+    async impressions(ids: readonly string[]): Promise<Map<string, number>> {
+      const d = await existing();
+      if (!d) return new Map(ids.map((id) => [id, 0]));
+      const tx = d.transaction('impressions');
+      const counts = await Promise.all(ids.map(async (id) => [id, (await tx.store.get(id))?.shown ?? 0] as const));
+      await tx.done;
+      return new Map(counts);
+    },
+    /** Every impression count, for the move to memory. */
+    async counts(): Promise<[string, Impression][]> {
+      const d = await existing();
+      if (!d) return [];
+      const tx = d.transaction('impressions');
+      const [keys, values] = await Promise.all([tx.store.getAllKeys(), tx.store.getAll()]);
+      await tx.done;
+      return keys.map((k, i) => [k, values[i]!]);
     },
     async list(): Promise<HistoryEvent[]> {
       const d = await existing();
@@ -171,8 +264,9 @@ function indexedDbHistory(limits: HistoryLimits, name: string) {
     async forget(id: string) {
       const d = await existing();
       if (!d) return;
-      const tx = d.transaction('events', 'readwrite');
-      await deleteFrom(tx.store.index('productId'), IDBKeyRange.only(id));
+      const tx = d.transaction(['events', 'impressions'], 'readwrite');
+      await deleteFrom(tx.objectStore('events').index('productId'), IDBKeyRange.only(id));
+      await tx.objectStore('impressions').delete(id);
       await tx.done;
     },
     /**
@@ -181,7 +275,11 @@ function indexedDbHistory(limits: HistoryLimits, name: string) {
      * other code delays the deletion until it closes, but the records are gone already.
      */
     async clear() {
-      await (await existing().catch(() => undefined))?.clear('events');
+      const d = await existing().catch(() => undefined);
+      if (d) {
+        const tx = d.transaction(['events', 'impressions'], 'readwrite');
+        await Promise.all([tx.objectStore('events').clear(), tx.objectStore('impressions').clear(), tx.done]);
+      }
       drop();
       await new Promise((done) => {
         const req = indexedDB.deleteDatabase(name);
@@ -205,18 +303,16 @@ const failure = (e: unknown) => (e as Error)?.message || (e as Error)?.name || S
 export async function openHistory(limits = HISTORY_LIMITS, name = HISTORY_DB): Promise<HistoryStore> {
   const idb = indexedDbHistory(limits, name);
   let memory: HistoryStore | undefined;
-  const toMemory = async (e: unknown, carry: HistoryEvent[]) => {
+  const toMemory = async (e: unknown, carry: HistoryEvent[], counts: [string, Impression][]) => {
     console.warn(`[vitrine] browse history is kept in memory for this page only: IndexedDB could not be used (${failure(e)})`);
     idb.drop();
-    memory = memoryHistory(limits);
-    for (const x of carry) await memory.add(x);
-    return memory;
+    return (memory = memoryStore(limits, carry, counts));
   };
   try {
     if (typeof indexedDB === 'undefined') throw new Error('IndexedDB is not available here');
     await idb.existing();
   } catch (e) {
-    await toMemory(e, []);
+    await toMemory(e, [], []);
   }
   const queue = serial();
   const guard =
@@ -240,9 +336,11 @@ export async function openHistory(limits = HISTORY_LIMITS, name = HISTORY_DB): P
               e = again;
             }
           }
-          return op(await toMemory(e, kept), ...args);
+          return op(await toMemory(e, kept, await idb.counts().catch(() => [])), ...args);
         }
       });
+  const addImpressions = guard((s, ids: readonly string[], at: number) => s.addImpressions(ids, at));
+  const impressions = guard((s, ids: readonly string[]) => s.impressions(ids));
   return {
     get kind() {
       return memory ? 'memory' : 'indexeddb';
@@ -250,6 +348,14 @@ export async function openHistory(limits = HISTORY_LIMITS, name = HISTORY_DB): P
     add: guard((s, e: HistoryEvent) => s.add(e)),
     list: guard((s) => s.list()),
     forget: guard((s, id: string) => s.forget(id)),
+    // Checked before the guard: a bad argument is the caller's error, not a reason to leave IndexedDB.
+    async addImpressions(ids, at) {
+      return addImpressions(validateImpressions(ids, at), at);
+    },
+    async impressions(ids) {
+      validateImpressions(ids, 0);
+      return impressions(ids);
+    },
     // In memory, the database may still hold what was stored before the fallback: delete it too.
     clear: guard(async (s) => {
       await s.clear();
