@@ -27,6 +27,7 @@ import { titleBuckets } from '../recommend/text.js';
 import { buildIvf, tuneNprobe, type IvfIndex } from '../recommend/ivf.js';
 import { pagedNextMethod, pageLists, writePaged } from './paged-step.js';
 import { encodeIvf } from '../bundle/ivf-file.js';
+import { popularLists, type PopularLists } from '../bundle/popular.js';
 
 /** Catalogs up to this size are searched by a full int8 scan (≈ 5 ms at 1M in a worker, 0.5 ms at 100k). */
 export const INDEX_ABOVE = 200_000;
@@ -185,7 +186,8 @@ export async function buildBundle(opts: BundleOptions): Promise<BuildReport> {
   lap('goes-with');
   const nextView = await nextViewStep(b, products, behaviour.sessions);
   lap('next-view');
-  const parts = { items, keep: products.keep, images, head, dims, rows, index, goesWith, pair, nextView };
+  const popular = popularStep(items, behaviour);
+  const parts = { items, keep: products.keep, images, head, dims, rows, index, goesWith, pair, nextView, popular };
   const paged = items.length > (opts.pageAbove ?? PAGE_ABOVE);
   const manifest = await writeInPlace(resolve(opts.out), (dir, out) => writeBundle(dir, out, parts, { ...opts, paged }, log));
   lap('write');
@@ -351,6 +353,17 @@ async function nextViewStep(b: Build, p: Products, sessions: FrozenLists): Promi
   return nextView;
 }
 
+/**
+ * Step 6b: what a short row is topped up with — products by how often the logs show them (a view
+ * counts 1, a basket or outfit 2: buying or styling says more than looking), catalog order without logs.
+ */
+function popularStep(items: readonly CatalogItem[], behaviour: Behaviour): PopularLists {
+  const score = new Float64Array(items.length);
+  for (const s of behaviour.sessions) for (const i of s) score[i]! += 1;
+  for (const lists of behaviour.positives) for (const l of lists) for (const i of l) score[i]! += 2;
+  return popularLists(score, (i) => items[i]!.category, (i) => items[i]!.inStock !== false);
+}
+
 /** Step 7: writes the bundle next to `out`, then moves it into place; a failed write leaves `out` as it was. */
 async function writeInPlace(out: string, write: (dir: string, out: string) => Promise<Manifest>): Promise<Manifest> {
   const tmp = join(dirname(out), `.${basename(out)}.building-${process.pid}`);
@@ -381,6 +394,7 @@ interface BundleParts {
   goesWith: GoesWithPart;
   pair?: TrainedPair;
   nextView?: NextViewPart;
+  popular: PopularLists;
 }
 
 interface WriteOptions {
@@ -410,6 +424,7 @@ async function writeBundle(dir: string, out: string, parts: BundleParts, opts: W
   const imageModel = await imageModelSection(w, backbone, parts);
   const complementary = await complementarySection(w, parts, !!paged);
   const nextView = parts.nextView ? { nextView: await nextViewSection(w, parts.nextView, !!paged) } : {};
+  const popular = w.add('popular.json', JSON.stringify(parts.popular));
   return w.finish({
     name: opts.name ?? basename(out),
     ...(createdAt ? { createdAt } : {}),
@@ -420,6 +435,7 @@ async function writeBundle(dir: string, out: string, parts: BundleParts, opts: W
     imageModel,
     complementary,
     ...nextView,
+    popular,
   });
 }
 

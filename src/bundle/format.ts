@@ -102,6 +102,8 @@ export interface Manifest {
     model?: ModelRef;
     validation?: Validation;
   };
+  /** The popularity lists a short row is topped up from (bundle/popular.ts); absent in bundles built before them. */
+  popular?: string;
 }
 
 /** How the goes-with lists were scored (recommend/cooccurrence.ts). */
@@ -194,6 +196,7 @@ export function validateManifest(raw: unknown, file = 'manifest.json'): Manifest
   if (raw.imageModel !== undefined) checkImageModel(raw.imageModel, raw.similar !== undefined, c);
   if (raw.complementary !== undefined) checkComplementary(raw.complementary, c);
   if (raw.nextView !== undefined) checkNextView(raw.nextView, c);
+  if (raw.popular !== undefined) c.listed('popular', raw.popular);
   return raw as unknown as Manifest;
 }
 

@@ -12,6 +12,7 @@ import { sha256Hex } from './sha256.js';
 import { unitScales, type QuantizedMatrix } from '../recommend/knn.js';
 import type { ModelArtifacts } from '../model/model-io.js';
 import type { TensorHeader } from './tensor-file.js';
+import type { PopularLists } from './popular.js';
 
 export type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
 
@@ -54,6 +55,10 @@ export interface Bundle extends Paging {
   sessions(path: string): Promise<SessionLists>;
   /** The similar row's search index, decoded and checked against the item count and dims. */
   ivf(path: string): Promise<IvfIndex>;
+  /** The popularity lists short rows are topped up from; `undefined` in a bundle built before them. */
+  popular(): Promise<PopularLists | undefined>;
+  /** Identifies this build of the bundle (a hash of its manifest, which lists every file's sha256). */
+  readonly version: string;
   /** A TF.js model's two files, fetched and verified. */
   model(ref: ModelRef): Promise<ModelArtifacts>;
   /** A `tensors` model: its JSON header and weights, fetched and verified. */
@@ -143,6 +148,13 @@ function lazyPaging(load: () => Promise<Paging>, now: boolean): Paging {
   };
 }
 
+/** FNV-1a (32 bits) as 8 hex digits: the manifest lists every file's sha256, so its hash names the build. */
+export function fnv1a(bytes: Uint8Array): string {
+  let h = 0x811c9dc5;
+  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
 /** Fetches and validates a bundle's manifest; the files themselves load on demand. */
 export async function openBundle(manifestUrl: string, options: ReaderOptions = {}): Promise<Bundle> {
   const opts: Retrying = {
@@ -160,6 +172,7 @@ export async function openBundle(manifestUrl: string, options: ReaderOptions = {
   return {
     url: base,
     manifest,
+    version: fnv1a(new Uint8Array(manifestBytes)),
     resolve: access.resolve,
     ...lazyPaging(() => import('./paging.js').then((m) => m.paging(manifest, access.verified, access.file, access.cached)), !!manifest.paged),
     ...wholeFiles(manifest, access.file, access.cached),
@@ -208,7 +221,7 @@ function wholeFiles(
   manifest: Manifest,
   file: (path: string) => Promise<ArrayBuffer>,
   cached: <T>(key: string, load: () => Promise<T>) => Promise<T>,
-): Pick<Bundle, 'items' | 'embeddings' | 'topK' | 'sessions' | 'ivf' | 'tensors' | 'model'> {
+): Pick<Bundle, 'items' | 'embeddings' | 'topK' | 'sessions' | 'ivf' | 'tensors' | 'model' | 'popular'> {
   const count = manifest.items.count;
   const whole = (path: string | undefined, what: string): string => {
     if (path === undefined) throw new BundleError('manifest.json', `names no ${what} file (a paged bundle's rows read its pages)`);
@@ -238,6 +251,11 @@ function wholeFiles(
     topK: (path) => cached(`topk:${path}`, async () => validateTopK(parseJson(await file(path), path), count, path)),
     // The decoder loads with the next row, not with the first.
     sessions: (path) => cached(`sessions:${path}`, async () => (await import('./session-file.js')).decodeSessions(await file(path), count, path)),
+    popular: () =>
+      cached('popular', async () => {
+        const path = manifest.popular;
+        return path === undefined ? undefined : (await import('./popular.js')).decodePopular(await file(path), count, path);
+      }),
     ivf: (path) =>
       cached(`ivf:${path}`, async () => {
         const dims = manifest.similar?.dims ?? 0;

@@ -47,6 +47,26 @@ describe('a paged bundle', () => {
     expect(await paged.page('NOT-IN-THE-CATALOG')).toBeUndefined();
   });
 
+  it('carries the popularity lists short rows are filled from, as the whole bundle does: by the logs, per category', async () => {
+    const whole = await openBundle(`${server.url}whole/manifest.json`);
+    const paged = await openBundle(`${server.url}paged/manifest.json`);
+    const items = await whole.items();
+    const popular = (await whole.popular())!;
+    expect(await paged.popular()).toEqual(popular);
+    // The most viewed product in the log heads the list.
+    const views = new Map<string, number>();
+    for (const line of readFileSync(store.events, 'utf8').trim().split('\n').slice(1)) views.set(line.split(',')[1]!, (views.get(line.split(',')[1]!) ?? 0) + 1);
+    const top3 = [...views].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([id]) => id);
+    expect(top3).toContain(items[popular.all[0]!]!.id);
+    expect(new Set(popular.all).size).toBe(items.length);
+    for (const [cat, list] of Object.entries(popular.byCategory)) {
+      expect(list.length).toBeGreaterThan(0);
+      for (const i of list) expect(items[i]!.category).toBe(cat);
+      // In the overall order.
+      expect(list).toEqual(popular.all.filter((i) => items[i]!.category === cat));
+    }
+  });
+
   it('refuses a page file that is not the one its sums file names, and a sums file of the wrong length', async () => {
     const dir = join(store.dir, 'paged');
     const page = join(dir, 'pages', `${pageOf('MUG-1', 1)}.json`);
