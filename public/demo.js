@@ -82,7 +82,16 @@ async function catalogPage() {
 }
 
 async function productPage() {
-  const id = new URLSearchParams(location.search).get('id');
+  const params = new URLSearchParams(location.search);
+  const id = params.get('id');
+  // `?dir=rtl` lays the page out right to left, as a store in Arabic or Hebrew would: the rows mirror.
+  const rtl = params.get('dir') === 'rtl';
+  if (rtl) document.documentElement.dir = 'rtl';
+  const switched = new URL(location.href);
+  if (rtl) switched.searchParams.delete('dir');
+  else switched.searchParams.set('dir', 'rtl');
+  document.getElementById('dir-switch').href = switched.pathname + switched.search;
+  document.getElementById('dir-switch').textContent = rtl ? 'Show this page left to right' : 'Show this page right to left';
   const recs = document.getElementById('recs');
   document.getElementById('history-list').setAttribute('product', id);
   if (!id) {

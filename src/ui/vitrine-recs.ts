@@ -3,6 +3,7 @@ import type { BackendInfo, BackendPreference, Recommendation, RowKind, RowResult
 import { getEngine } from './engine-client.js';
 import { HISTORY_CHANGE, historyChanged, type HistoryChange } from './history-events.js';
 import { prefetchBundle } from './prefetch.js';
+import { revealFocused, scrollRow, syncRow, watchRows } from './row-scroll.js';
 import { styles } from './styles.js';
 
 const ROW_KINDS: readonly RowKind[] = ['similar', 'complementary', 'next', 'recent'];
@@ -17,6 +18,10 @@ export interface VitrineStrings {
   oftenNext: string;
   /** The similar row's note for a product not in the bundle; `{title}` is its `product-title`. */
   similarTo: string;
+  /** The name of a row's button that scrolls back towards its first items; `{row}` is the row's title. */
+  previous: string;
+  /** The name of a row's button that scrolls on to more items; `{row}` is the row's title. */
+  more: string;
 }
 
 export const DEFAULT_STRINGS: Readonly<VitrineStrings> = {
@@ -26,6 +31,8 @@ export const DEFAULT_STRINGS: Readonly<VitrineStrings> = {
   recent: 'Recently viewed',
   oftenNext: 'often viewed after this',
   similarTo: 'to {title}',
+  previous: 'Previous: {row}',
+  more: 'More: {row}',
 };
 const DEFAULT_LIMIT = 8;
 const MAX_LIMIT = 50;
@@ -115,6 +122,9 @@ function price(value: number | undefined, currency: string | undefined, lang: st
  * @csspart title - The item's title.
  * @csspart price - The item's price.
  * @csspart loading - The placeholder shown while a row is computed.
+ * @csspart scroll - Both of a row's scroll buttons (hidden when the row fits; `aria-disabled` at an end).
+ * @csspart scroll-previous - The button that scrolls a row back towards its first items.
+ * @csspart scroll-next - The button that scrolls a row on to more items.
  * @slot title-similar - Replaces the "Visually similar" heading text.
  * @slot title-complementary - Replaces the "Goes with" heading text.
  * @slot title-next - Replaces the "Next for you" heading text.
@@ -141,6 +151,10 @@ export class VitrineRecsElement extends LitElement {
     strings: { converter: { fromAttribute: parseStrings } },
     states: { state: true },
   };
+  static {
+    // The rows' scroll buttons are marked after each render.
+    this.addInitializer(watchRows);
+  }
 
   /** URL of the bundle's `manifest.json` (relative URLs resolve against the page). */
   src = '';
@@ -332,9 +346,13 @@ export class VitrineRecsElement extends LitElement {
     const lang = this.priceLang();
     const t = this.text();
     const note = result.basis === 'often-next' ? t.oftenNext : result.basis === 'image' && this.productTitle ? t.similarTo.replaceAll('{title}', this.productTitle) : '';
+    // The heading, then the scroll buttons (row-scroll.ts; `value` is the direction; no `type`: a
+    // button in a shadow root submits no form), then the list, whose links are the keyboard's way in.
     return html`<section part="row" data-row=${row} data-basis=${result.basis} aria-labelledby="title-${row}">
       <h2 part="row-title" id="title-${row}"><slot name="title-${row}">${t[row]}</slot>${note ? html` <span part="row-note">· ${note}</span>` : nothing}</h2>
-      <ul part="items">
+      <button part="scroll scroll-previous" value="-1" aria-label=${t.previous.replaceAll('{row}', t[row])} @click=${scrollRow}>‹</button>
+      <button part="scroll scroll-next" value="1" aria-label=${t.more.replaceAll('{row}', t[row])} @click=${scrollRow}>›</button>
+      <ul part="items" @scroll=${syncRow} @focusin=${revealFocused}>
         ${result.items.map((item, i) => this.renderItem(row, item, i + 1, lang))}
       </ul>
     </section>`;
@@ -348,7 +366,7 @@ export class VitrineRecsElement extends LitElement {
   private renderItem(row: RowKind, item: Recommendation, position: number, lang: string): TemplateResult {
     return html`<li part="item" data-product-id=${item.id}>
       <a part="link" href=${item.url} @click=${(e: MouseEvent) => this.select(e, row, item, position)}>
-        ${item.image ? html`<img part="image" src=${item.image} alt="" loading="lazy" decoding="async" />` : html`<span part="image" class="no-image"></span>`}
+        ${item.image ? html`<img part="image" src=${item.image} alt="" loading="lazy" />` : html`<span part="image" class="no-image"></span>`}
         <span part="title">${item.title}</span>
         ${item.price !== undefined ? html`<span part="price">${price(item.price, item.currency, lang)}</span>` : nothing}
       </a>

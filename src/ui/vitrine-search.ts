@@ -174,7 +174,7 @@ export class VitrineSearchElement extends LitElement {
       </div>
       ${this.photo
         ? html`<vitrine-recs src=${this.src} product=${this.photo.id} image=${this.photo.url} product-title=${t.yourPhoto} rows="similar"
-            limit=${this.limit} backend=${this.backend} record-view="off" exportparts="row, row-title, row-note, items, item, link, image, title, price, loading"></vitrine-recs>`
+            limit=${this.limit} backend=${this.backend} record-view="off" exportparts="row, row-title, row-note, items, item, link, image, title, price, loading, scroll, scroll-previous, scroll-next"></vitrine-recs>`
         : nothing}
     `;
   }

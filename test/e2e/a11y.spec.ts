@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Page } from '@playwright/test';
 import { expect, items, test } from './fixtures.js';
@@ -11,6 +12,7 @@ const pages = [
   ['home', '', '#catalog img', 60],
   ['product page', 'product.html?id=VT0001', items('similar'), 8],
   ['new arrival', 'product.html?id=NEW0001', items('similar'), 8],
+  ['product page, right to left', 'product.html?id=VT0001&dir=rtl', items('similar'), 8],
   ['style map', 'style-map.html', '#plot img', 1000],
   ['search by photo', 'search.html', 'vitrine-search >> [part~="drop"]', 1],
 ] as const;
@@ -30,6 +32,18 @@ test('accessibility: a product page with a history (the recently viewed list, it
   await page.goto(`${store.url}product.html?id=VT0002`);
   await expect(page.locator('vitrine-history >> [part~="item"]')).toHaveCount(1);
   expect(await violationsOf(page)).toEqual([]);
+});
+
+test('accessibility: the search page with results (a row and its scroll buttons inside <vitrine-search>) has no axe violations', async ({ page, store }) => {
+  await page.goto(`${store.url}search.html`);
+  await page.locator('vitrine-search >> input[type="file"]').setInputFiles({ name: 'photo.webp', mimeType: 'image/webp', buffer: readFileSync('models/demo/images/0.webp') });
+  await expect(page.locator('vitrine-search >> vitrine-recs >> [part~="item"]')).toHaveCount(12, { timeout: 60_000 });
+  expect(await violationsOf(page)).toEqual([]);
+});
+
+test('accessibility: every page the demo serves is checked below', () => {
+  const checked = new Set(pages.map(([, path]) => path.split('?')[0] || 'index.html'));
+  expect(readdirSync('public').filter((f) => f.endsWith('.html')).filter((f) => !checked.has(f))).toEqual([]);
 });
 
 for (const [name, path, drawn, count] of pages) {

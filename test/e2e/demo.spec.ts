@@ -26,6 +26,7 @@ test('every demo page loads whole: no response of 400 or more, no image that did
     ['', '#catalog img', 60],
     ['product.html?id=VT0001', items('similar'), 8],
     ['product.html?id=NEW0001', items('similar'), 8],
+    ['product.html?id=VT0001&dir=rtl', items('similar'), 8],
     ['style-map.html', '#plot img', catalog.length],
     ['search.html', 'vitrine-search >> [part~="drop"]', 1],
   ] as const;
