@@ -10,9 +10,9 @@ import { buildNextView, type NextViewChoice } from '../build/choose-next.js';
 import { decodeSessions } from '../bundle/session-file.js';
 import { cooccurrenceTopK, type CooccurrenceScore } from '../recommend/cooccurrence.js';
 import { NextViewModel } from '../model/next-view.js';
-import { indexSessions, modelProbabilities, needsModel, nextViewScores } from '../recommend/next-view.js';
+import { indexSessions, modelProbabilities, needsModel, nextViewScores, nextViewTop } from '../recommend/next-view.js';
 import { createRng, shuffleInPlace } from '../recommend/rng.js';
-import { topIndices } from '../recommend/select.js';
+import { topIndices, type Scored } from '../recommend/select.js';
 import type { SessionSplit } from './datasets.js';
 import { interval, listBytes, popularity, rankOf, RankMetrics } from './metrics.js';
 
@@ -173,7 +173,7 @@ export async function oneHotMethod(split: SessionSplit, maxParams: number, seed:
  * scorer chosen on their latest 15%, the session file and the GRU where chosen), decoded as the
  * worker decodes it and scored by the worker's `nextViewScores`.
  */
-export async function vitrineNextMethod(split: SessionSplit, opts: { seed: number; maxEpochs?: number; log?: (line: string) => void }): Promise<NextMethod & { dispose(): void; choice: NextViewChoice }> {
+export async function vitrineNextMethod(split: SessionSplit, opts: { seed: number; maxEpochs?: number; log?: (line: string) => void }): Promise<NextMethod & { dispose(): void; choice: NextViewChoice; top(prefix: Int32Array, k: number): Promise<Scored[]> }> {
   const part = await buildNextView(split.train, split.items, { seed: opts.seed, maxEpochs: opts.maxEpochs, log: opts.log });
   const config = part.choice.config;
   const ix = indexSessions(decodeSessions(part.sessions, split.items, 'next-view/sessions.bin'), split.items);
@@ -185,6 +185,8 @@ export async function vitrineNextMethod(split: SessionSplit, opts: { seed: numbe
     bytes: part.sessions.length + modelBytes,
     ...(part.model ? { params: part.model.params } : {}),
     scores: async (prefix) => nextViewScores(ix, prefix, config, model && needsModel(prefix, config) ? modelProbabilities(await model.scores(prefix)) : undefined),
+    /** The row as the worker computes it: the `k` best after `prefix`, its products left out. */
+    top: async (prefix, k) => nextViewTop(ix, prefix, config, k, new Set(prefix), model && needsModel(prefix, config) ? modelProbabilities(await model.scores(prefix)) : undefined),
     dispose: () => model?.dispose(),
   };
 }

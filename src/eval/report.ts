@@ -4,7 +4,8 @@ import type { NextViewChoice } from '../build/choose-next.js';
 import type { MethodResult } from './next-view.js';
 
 export interface TaskResult {
-  task: 'next-view' | 'complementary' | 'visual';
+  /** `rerank`: a re-ranking rule against the same rows without it (or the choice of its setting). */
+  task: 'next-view' | 'complementary' | 'visual' | 'rerank';
   dataset: string;
   results: MethodResult[];
   notes?: string[];
@@ -33,6 +34,7 @@ export function summaryTable(tasks: readonly TaskResult[]): string[] {
   let ahead = 0;
   let counted = 0;
   for (const t of tasks) {
+    if (t.task === 'rerank') continue;
     const metric = rowMetric(t);
     const value = (r?: MethodResult) => (r && typeof r.metrics[metric] === 'number' ? (r.metrics[metric] as number) : undefined);
     const vitrine = t.results.find((r) => r.method === 'vitrine');
@@ -46,8 +48,37 @@ export function summaryTable(tasks: readonly TaskResult[]): string[] {
     const chose = t.choice ? t.choice.reason.replace(/\|/g, '/') : '';
     lines.push(`| ${t.task} | ${t.dataset} | ${metric} | ${cell(vitrine, metric)} | ${best.method} ${cell(best, metric)} | ${ratio.toFixed(3)} | ${chose} |`);
   }
+  if (!counted) return [];
   lines.push('', `At least the best baseline on ${atLeast} of ${counted}; at least 1.05× on ${ahead} of ${counted}. Intervals: bootstrap 95% over the test queries.`, '');
   return lines;
+}
+
+/**
+ * One line per re-ranking rule, dataset and metric: the rows without the rule, with it, and the
+ * paired difference with its interval (the `Δ …` metrics of the task's second result).
+ */
+export function rerankTable(tasks: readonly TaskResult[]): string[] {
+  const lines: string[] = [];
+  for (const t of tasks) {
+    const [without, withRule] = t.results;
+    if (t.task !== 'rerank' || !without || !withRule) continue;
+    for (const [name, d] of Object.entries(withRule.metrics)) {
+      if (!name.startsWith('Δ ') || typeof d !== 'number') continue;
+      const metric = name.slice(2);
+      lines.push(`| ${withRule.method.replace(/^vitrine \+ /, '')} | ${t.dataset.replace(/:.*/, '')} | ${metric} | ${cell(without, metric)} | ${cell(withRule, metric)} | ${cell(withRule, name)} |`);
+    }
+  }
+  if (!lines.length) return [];
+  return [
+    '## Re-ranking: each rule against the same rows without it',
+    '',
+    '| rule | dataset | metric | without | with | Δ |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...lines,
+    '',
+    'Δ: paired bootstrap 95% intervals over the same queries. Each rule at the setting chosen on validation splits (tables below), which `RERANK` in src/recommend/rerank.ts ships.',
+    '',
+  ];
 }
 
 /** A value with its interval, as every table prints it. */
@@ -60,7 +91,7 @@ function cell(r: MethodResult, metric: string): string {
 const fmt = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? '—' : v.toFixed(4));
 const bytesText = (b?: number) => (b === undefined ? '' : b >= 1e9 ? `${(b / 1e9).toFixed(2)} GB` : b >= 1e6 ? `${(b / 1e6).toFixed(2)} MB` : b >= 1e3 ? `${(b / 1e3).toFixed(1)} KB` : `${b} B`);
 /** Metrics where lower is better (none bolded as best otherwise). */
-const lowerIsBetter = (metric: string) => metric.includes('loss');
+const lowerIsBetter = (metric: string) => metric.includes('loss') || metric.includes('repeat');
 
 /** One markdown table: method × metric, the best value per metric in bold, size and ms per query alongside. */
 export function markdownTable(t: TaskResult): string {
@@ -124,4 +155,5 @@ export const CHART_METRICS: Record<TaskResult['task'], string[]> = {
   'next-view': ['MRR@20:new', 'HR@20:new', 'MRR@20'],
   complementary: ['HR@10', 'MRR@10', 'AUC', 'FITB'],
   visual: ['P@10'],
+  rerank: ['HR@8:new', 'MRR@8:new', 'repeat@8', 'P@10', 'ILD@10'],
 };

@@ -1,7 +1,8 @@
 /**
  * The visual task in its own thread: TF.js's wasm backend runs on one core in Node, so the
  * evaluation embeds Fashion-MNIST on the second core while the next-view and complementary tasks
- * run on the first. Messages: `{log}` lines, then `{done}` with the results or `{missing}`/`{error}`.
+ * run on the first. Messages: `{log}` lines, then `{done}` with the results (and MMR's, when asked
+ * for) or `{missing}`/`{error}`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { DatasetMissingError } from '../build/fashion-mnist.js';
