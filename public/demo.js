@@ -102,6 +102,11 @@ async function productPage() {
   // `?backend=wasm|webgpu|cpu` tries a TF.js backend by hand.
   const backend = new URLSearchParams(location.search).get('backend');
   if (backend) recs.setAttribute('backend', backend);
+  // A store's rules and A/B tests, by hand: `?filter=brand: Nordhavn&rerank=mmr impressions&variant=b`.
+  for (const name of ['filter', 'rerank', 'fill', 'variant']) {
+    const value = new URLSearchParams(location.search).get(name);
+    if (value !== null) recs.setAttribute(name, value);
+  }
   const arrival = (await arrivalsLoad).find((a) => a.id === id);
   if (arrival) {
     recs.setAttribute('image', new URL(arrival.image, location.href).href);
@@ -109,10 +114,20 @@ async function productPage() {
   }
   recs.setAttribute('product', id);
 
+  const rules = [
+    ['As the store ships it', {}],
+    ['Under €40 only (filter), short rows filled from popular products', { filter: 'price: -40' }],
+    ['Diverse rows (rerank: mmr)', { rerank: 'mmr' }],
+    ['Fresh rows: what you were shown often and never opened sinks (rerank: impressions)', { rerank: 'impressions' }],
+    ['A/B test: variant b of a store test', { variant: 'b', rerank: 'mmr impressions' }],
+  ];
+  document.getElementById('store-rules-list').replaceChildren(...rules.map(([text, params]) =>
+    el('li', {}, el('a', { href: productLink(id) + (Object.keys(params).length ? `&${new URLSearchParams(params)}` : ''), textContent: text }))));
   const log = document.getElementById('analytics-log');
   const note = (text) => log.append(el('li', { textContent: text }));
-  recs.addEventListener('vitrine-impression', (e) => note(`impression: ${e.detail.row} row (${e.detail.basis}), ${e.detail.productIds.length} items`));
-  recs.addEventListener('vitrine-select', (e) => note(`select: ${e.detail.productId} from the ${e.detail.row} row, position ${e.detail.position}`));
+  const about = (d) => `${d.method}, bundle ${d.bundle}${d.variant ? `, variant ${d.variant}` : ''}`;
+  recs.addEventListener('vitrine-impression', (e) => note(`impression: ${e.detail.row} row, ${e.detail.productIds.length} items${e.detail.fill.length ? ` (${e.detail.fill.length} fill)` : ''} — ${about(e.detail)}`));
+  recs.addEventListener('vitrine-select', (e) => note(`select: ${e.detail.productId} from the ${e.detail.row} row, position ${e.detail.position}${e.detail.fill ? ' (fill)' : ''} — ${about(e.detail)}`));
 
   const { all } = await productsLoad;
   const p = all.get(id);

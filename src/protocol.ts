@@ -42,7 +42,31 @@ export interface RowQuery {
   cached?: string[];
   /** Product ids no row may show (the cart, what the shopper bought, a store's own exclusions). */
   exclude?: string[];
+  /** A store's rule: only products that match it (every given field). */
+  filter?: RowFilter;
+  /** `false`: a row shorter than `limit` stays short (default: topped up from the bundle's popular products). */
+  fill?: boolean;
+  /** Re-ranking rules to apply (recommend/rerank.ts), in this order. */
+  rerank?: RerankRule[];
 }
+
+/**
+ * Which products a row may show: a category among `category`, a brand among `brand`, a price from
+ * `minPrice` to `maxPrice` (inclusive). A product without the field does not match it.
+ */
+export interface RowFilter {
+  category?: string[];
+  brand?: string[];
+  minPrice?: number;
+  maxPrice?: number;
+}
+
+/**
+ * `mmr`: diversity — a product much like one already in the row waits its turn (maximal marginal
+ * relevance over the image embeddings); `impressions`: what this shopper was shown often and never
+ * opened sinks.
+ */
+export type RerankRule = 'mmr' | 'impressions';
 
 /** What a row's items were computed from, so the element can title the row honestly. */
 export type RowBasis =
@@ -72,6 +96,8 @@ export interface Recommendation {
   price?: number;
   currency?: string;
   score: number;
+  /** A fallback fill: not the row's own result, topped up from the popular products. */
+  fill?: true;
 }
 
 export interface RowResult {
@@ -80,6 +106,13 @@ export interface RowResult {
   items: Recommendation[];
   /** Set when a TF.js model ran for this row. */
   backend?: BackendInfo;
+  /**
+   * How the items were ranked, for analytics: the basis and the bundle's method for it, then each
+   * re-ranking rule applied and `fill` when the row was topped up, joined by `+` (`complementary:conditional+mmr`).
+   */
+  method?: string;
+  /** The bundle's build (a hash of its manifest): which version of the model answered. */
+  bundle?: string;
 }
 
 /** One entry of the shopper's browse history. Never leaves the device. */
@@ -105,6 +138,8 @@ export interface EngineApi {
   history(): Promise<HistoryEvent[]>;
   /** Removes every event of one product. */
   forget(productId: string): Promise<void>;
+  /** Counts an impression of each product: a row that showed them came into view (for the `impressions` re-ranking). */
+  impressed(productIds: string[]): Promise<void>;
   clearHistory(): Promise<void>;
   /** Where history is kept: `indexeddb`, or `memory` when IndexedDB could not be opened. */
   storage(): Promise<'indexeddb' | 'memory'>;

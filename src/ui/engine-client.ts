@@ -140,6 +140,7 @@ export function getEngine(): EngineApi {
       ),
     history: () => run((r) => r.history()),
     forget: (id) => run((r) => r.forget(id)),
+    impressed: (ids) => run((r) => r.impressed(ids)),
     clearHistory: () => run((r) => r.clearHistory()),
     storage: () => run((r) => r.storage()),
   };

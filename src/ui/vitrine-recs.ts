@@ -3,6 +3,7 @@ import type { BackendInfo, BackendPreference, Recommendation, RowKind, RowResult
 import { getEngine } from './engine-client.js';
 import { HISTORY_CHANGE, historyChanged, type HistoryChange } from './history-events.js';
 import { prefetchBundle } from './prefetch.js';
+import { chooseVariant, parseFilter, parseRerank, type VariantConfig } from './rules.js';
 import { revealFocused, scrollRow, syncRow, watchRows } from './row-scroll.js';
 import { styles } from './styles.js';
 
@@ -37,20 +38,34 @@ export const DEFAULT_STRINGS: Readonly<VitrineStrings> = {
 const DEFAULT_LIMIT = 8;
 const MAX_LIMIT = 50;
 
-/** `vitrine-select`'s detail: which recommendation the shopper picked. */
-export interface SelectDetail {
-  productId: string;
+/** What both events say about the row, for analytics and A/B tests. */
+export interface RowDetail {
   row: RowKind;
+  basis: RowResult['basis'];
+  /** How the row was ranked: basis and method, then re-ranking rules and `fill` (`RowResult.method`). */
+  method: string;
+  /** The bundle's build that answered (a hash of its manifest). */
+  bundle: string;
+  /** The A/B test variant this shopper is in, when the page set `variant` or `bucket`. */
+  variant?: string;
+}
+
+/** `vitrine-select`'s detail: which recommendation the shopper picked. */
+export interface SelectDetail extends RowDetail {
+  productId: string;
   /** 1 for the row's first item. */
   position: number;
   url: string;
+  /** The pick was a fallback fill, not one of the row's own results. */
+  fill: boolean;
 }
 
 /** `vitrine-impression`'s detail: a row came into view (at least half of it, once per result). */
-export interface ImpressionDetail {
-  row: RowKind;
+export interface ImpressionDetail extends RowDetail {
+  /** In the row's order: position `i + 1`. */
   productIds: string[];
-  basis: RowResult['basis'];
+  /** Those of `productIds` that are fallback fill. */
+  fill: string[];
 }
 
 type RowState = { status: 'pending' } | { status: 'done'; result: RowResult } | { status: 'failed' };
@@ -73,18 +88,18 @@ function report(message: string, level: 'error' | 'warn' = 'error', cause?: stri
   console[level](`[vitrine] ${message}`);
 }
 
-/** The `strings` attribute: a JSON object; anything else is reported once and the defaults stay. */
-function parseStrings(value: string | null): Partial<VitrineStrings> {
+/** A JSON-object attribute (`strings`, `variants`); anything else is reported once and the defaults stay. */
+const jsonObject = (name: string, example: string) => (value: string | null): object => {
   if (!value) return {};
   try {
     const parsed: unknown = JSON.parse(value);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Partial<VitrineStrings>;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed;
   } catch {
     // Reported below.
   }
-  report(`strings="${value.slice(0, 60)}" is not a JSON object such as {"similar": "…"}; showing the default texts`, 'warn');
+  report(`${name}="${value.slice(0, 60)}" is not a JSON object such as ${example}; using the defaults`, 'warn');
   return {};
-}
+};
 
 const formats = new Map<string, Intl.NumberFormat>();
 function price(value: number | undefined, currency: string | undefined, lang: string): string {
@@ -148,7 +163,13 @@ export class VitrineRecsElement extends LitElement {
     history: {},
     recordView: { attribute: 'record-view' },
     exclude: {},
-    strings: { converter: { fromAttribute: parseStrings } },
+    filter: {},
+    fill: {},
+    rerank: {},
+    variant: {},
+    bucket: {},
+    variants: { converter: { fromAttribute: jsonObject('variants', '{"a": {}, "b": {"rerank": "mmr"}}') } },
+    strings: { converter: { fromAttribute: jsonObject('strings', '{"similar": "…"}') } },
     states: { state: true },
   };
   static {
@@ -179,6 +200,18 @@ export class VitrineRecsElement extends LitElement {
   recordView: string = 'on';
   /** Space-separated product ids no row shows: the cart, what the shopper bought, a store's exclusions. */
   exclude = '';
+  /** A store's rule: `category: Sneaker, Sandal; brand: Acme; price: 20-100` (every clause must match). */
+  filter = '';
+  /** `fill="off"`: a row shorter than `limit` stays short (default: topped up from popular products of the same category, then overall). */
+  fill = 'on';
+  /** Re-ranking rules, in order: `mmr` (diversity), `impressions` (shown often, never opened: sinks). */
+  rerank = '';
+  /** The A/B test variant to show: a key of `variants` (or any label, for the page's own analytics). */
+  variant = '';
+  /** A store-given id (e.g. a hashed customer number) that picks the variant deterministically when `variant` is not set. */
+  bucket = '';
+  /** The ranking configuration of each variant: `{"a": {}, "b": {"rerank": "mmr", "weight": 1}}`; it overrides `rerank` and `fill`. */
+  variants: Record<string, VariantConfig> = {};
   /**
    * Texts to show instead of the English defaults ({@link DEFAULT_STRINGS}), any subset: set the
    * property, or the `strings` attribute to JSON: `strings='{"similar": "Ähnliche Artikel"}'`.
@@ -213,7 +246,7 @@ export class VitrineRecsElement extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    const inputs = ['src', 'product', 'rows', 'limit', 'image', 'productTitle', 'backend', 'history', 'recordView', 'exclude'] as const;
+    const inputs = ['src', 'product', 'rows', 'limit', 'image', 'productTitle', 'backend', 'history', 'recordView', 'exclude', 'filter', 'fill', 'rerank', 'variant', 'bucket', 'variants'] as const;
     if (inputs.some((p) => changed.has(p))) this.load();
   }
 
@@ -246,7 +279,13 @@ export class VitrineRecsElement extends LitElement {
     }
     const record = this.history !== 'off' && !['off', 'false'].includes(this.recordView.trim().toLowerCase());
     const exclude = [...new Set((this.exclude ?? '').split(/\s+/).filter(Boolean))];
-    return { src, image, rows, limit, backend, product: this.product, record, exclude };
+    const variant = chooseVariant(this.variants ?? {}, this.variant, this.bucket);
+    const v: VariantConfig = (variant !== undefined && this.variants?.[variant]) || {};
+    const { filter, bad } = parseFilter(this.filter ?? '');
+    const rerank = parseRerank(v.rerank ?? this.rerank ?? '');
+    for (const b of [...bad, ...rerank.bad]) report(`filter or rerank: "${b}" ignored (filter: "category: …; brand: …; price: 20-100"; rerank: mmr, impressions)`, 'warn');
+    const fill = (v.fill ?? this.fill) !== 'off';
+    return { src, image, rows, limit, backend, product: this.product, record, exclude, filter, rerank: rerank.rules, fill, variant };
   }
 
   private load(): void {
@@ -280,7 +319,8 @@ export class VitrineRecsElement extends LitElement {
       this.states = new Map();
       return;
     }
-    const { src, image, limit, backend, product, exclude } = config;
+    const { src, image, limit, backend, product, exclude, filter, rerank, fill } = config;
+    this.variantName = config.variant;
     // The view is recorded before the next row is asked for, so the model sees this page too.
     let recorded: Promise<unknown> = Promise.resolve();
     if (config.record && lastRecorded !== product) {
@@ -294,7 +334,7 @@ export class VitrineRecsElement extends LitElement {
     }
     this.ask = (row, after = Promise.resolve()) =>
       after
-        .then(() => engine.recommend({ src, row, product, limit, image, title: this.productTitle, backend, page: document.baseURI, ...(exclude.length ? { exclude } : {}) }))
+        .then(() => engine.recommend({ src, row, product, limit, image, title: this.productTitle, backend, page: document.baseURI, fill, ...(exclude.length ? { exclude } : {}), ...(filter ? { filter } : {}), ...(rerank.length ? { rerank } : {}) }))
         .then(
           (result) => this.settle(generation, row, { status: 'done', result }),
           (e: Error) => {
@@ -305,6 +345,14 @@ export class VitrineRecsElement extends LitElement {
         );
     // The rows that read the history wait for this view to be stored.
     for (const row of config.rows) this.ask(row, row === 'next' || row === 'recent' ? recorded : undefined);
+  }
+
+  /** The variant this element's rows were asked for (`variant`, or chosen from `bucket`). */
+  private variantName?: string;
+
+  /** What both events say about `row`. */
+  private rowDetail(row: RowKind, result: RowResult): RowDetail {
+    return { row, basis: result.basis, method: result.method ?? result.basis, bundle: result.bundle ?? '', ...(this.variantName !== undefined ? { variant: this.variantName } : {}) };
   }
 
   /** Asks the worker for `row` again (after `after`), for the current product and bundle. */
@@ -374,7 +422,9 @@ export class VitrineRecsElement extends LitElement {
   }
 
   private select(e: MouseEvent, row: RowKind, item: Recommendation, position: number): void {
-    const detail: SelectDetail = { productId: item.id, row, position, url: item.url };
+    const state = this.states.get(row);
+    const about = state?.status === 'done' ? this.rowDetail(row, state.result) : { row, basis: 'embedding' as const, method: '', bundle: '' };
+    const detail: SelectDetail = { ...about, productId: item.id, position, url: item.url, fill: !!item.fill };
     const go = this.dispatchEvent(new CustomEvent('vitrine-select', { detail, bubbles: true, composed: true, cancelable: true }));
     if (!go) e.preventDefault();
   }
@@ -399,8 +449,11 @@ export class VitrineRecsElement extends LitElement {
     if (state?.status !== 'done' || this.impressed.has(row)) return;
     this.impressed.add(row);
     this.observer?.unobserve(section);
-    const detail: ImpressionDetail = { row, productIds: state.result.items.map((i) => i.id), basis: state.result.basis };
+    const { items } = state.result;
+    const detail: ImpressionDetail = { ...this.rowDetail(row, state.result), productIds: items.map((i) => i.id), fill: items.filter((i) => i.fill).map((i) => i.id) };
     this.dispatchEvent(new CustomEvent('vitrine-impression', { detail, bubbles: true, composed: true }));
+    // Counted on this device for the `impressions` rule; a shopper who turned history off leaves none.
+    if (this.history !== 'off' && row !== 'recent') getEngine().impressed(detail.productIds).catch(() => {});
   }
 }
 

@@ -8,8 +8,8 @@ import { openBundle, type Bundle } from '../bundle/reader.js';
 import { BundleError, type BundleItem } from '../bundle/format.js';
 import { safeHttpUrl } from '../bundle/urls.js';
 import { searchInt8, type Neighbour } from '../recommend/knn.js';
-import { openHistory } from '../store/history.js';
-import type { BackendInfo, BackendPreference, Recommendation, RowQuery } from '../protocol.js';
+import type { BackendInfo, BackendPreference, Recommendation, RowFilter, RowQuery } from '../protocol.js';
+import type { Scored } from '../recommend/select.js';
 import type { ImageEmbedder } from '../model/runtime.js';
 
 type Runtime = typeof import('../model/runtime.js');
@@ -57,14 +57,26 @@ export const categoryOf = (b: OpenBundle) => (i: number) => b.items[i]!.category
 /** A top-k lists file, fetched once the similar row's files are in (see `primary`). */
 export const listsOf = async (b: OpenBundle, path: string) => (await b.primary, b.bundle.topK(path));
 
-/** How many candidates a row takes: its limit, a margin for unusable items, and room for the excluded ones. */
-export const wanted = (q: RowQuery) => q.limit + 4 + (q.exclude?.length ?? 0);
+/**
+ * How many candidates a row takes: its limit, a margin for unusable items, room for the excluded
+ * ones — and three times as many where a filter or re-ranking will choose among them.
+ */
+export const wanted = (q: RowQuery) => q.limit * (q.filter || q.rerank?.length ? 3 : 1) + 4 + (q.exclude?.length ?? 0);
+
+/** Whether a product passes a store's filter (every field given; a product without the field fails it). */
+export const passes = (f: RowFilter | undefined) => (it: BundleItem): boolean =>
+  !f ||
+  ((!f.category || (it.category !== undefined && f.category.includes(it.category))) &&
+    (!f.brand || (it.brand !== undefined && f.brand.includes(it.brand))) &&
+    (f.minPrice === undefined || (it.price !== undefined && it.price >= f.minPrice)) &&
+    (f.maxPrice === undefined || (it.price !== undefined && it.price <= f.maxPrice)));
 
 export type RowContext = ReturnType<typeof createContext>;
 
 export function createContext(opts: EngineOptions) {
   const bundles = new Map<string, Promise<OpenBundle>>();
-  const history = openHistory();
+  // The history store (and idb) is a chunk of its own, fetched at once while the manifest is.
+  const history = import('../store/history.js').then((m) => m.openHistory());
   const imageVectors = new Map<string, Promise<unknown>>();
   const runtime = new Map<string, Promise<{ rt: Runtime; backend: BackendInfo }>>();
 
@@ -96,10 +108,14 @@ export function createContext(opts: EngineOptions) {
     if (!url) return undefined;
     return { id: it.id, title: it.title, url, image: safeHttpUrl(it.image, b.bundle.url), price: it.price, currency: it.currency, score };
   };
-  const toItems = (b: OpenBundle, hits: { index: number; score: number }[], q: RowQuery, item = (i: number) => b.items[i]!): Recommendation[] => {
+  /** A row's hits as the page shows them: excluded and filtered-out products dropped, re-ranked as asked, at most `limit`. */
+  const toItems = async (b: OpenBundle, hits: Scored[], q: RowQuery, item = (i: number) => b.items[i]!): Promise<Recommendation[]> => {
     const excluded = new Set(q.exclude);
-    return hits
-      .filter((h) => !excluded.has(item(h.index).id))
+    const pass = passes(q.filter);
+    let kept = hits.filter((h) => !excluded.has(item(h.index).id) && pass(item(h.index)));
+    // The rules are their own chunk: pages that ask for none never load them.
+    if (q.rerank?.length) kept = await (await import('./rerank-step.js')).reranked(ctx, b, kept, q.rerank, item);
+    return kept
       .map((h) => recommendation(b, item(h.index), h.score, q.page))
       .filter((r): r is Recommendation => !!r)
       .slice(0, q.limit);
@@ -132,5 +148,6 @@ export function createContext(opts: EngineOptions) {
     return searchIndexed(index, matrix, vector, k, exclude);
   }
 
-  return { open, tf, toItems, imageVector, nearest, history };
+  const ctx = { open, tf, toItems, recommendation, imageVector, nearest, history };
+  return ctx;
 }

@@ -88,14 +88,16 @@ test('fires vitrine-impression when a row is shown and vitrine-select when an it
   const similar = await rowIds(page, 'similar');
   await expect.poll(() => page.evaluate(() => (window as unknown as { seen: { type: string; row: string }[] }).seen.filter((e) => e.type === 'vitrine-impression').map((e) => e.row))).toContain('similar');
   const impression = await page.evaluate(() => (window as unknown as { seen: { type: string; row: string }[] }).seen.find((e) => e.type === 'vitrine-impression' && e.row === 'similar'));
-  expect(impression).toMatchObject({ row: 'similar', basis: 'embedding', productIds: similar });
+  expect(impression).toMatchObject({ row: 'similar', basis: 'embedding', method: 'embedding:knn', productIds: similar, fill: [] });
 
   // A store's router can take over: preventDefault() stops the navigation.
   await page.evaluate(() => document.addEventListener('vitrine-select', (e) => e.preventDefault(), { once: true }));
   await page.locator(items('similar')).nth(1).locator('a').click();
   expect(page.url()).toMatch(/id=VT0001$/);
   const picked = await page.evaluate(() => (window as unknown as { seen: { type: string }[] }).seen.filter((e) => e.type === 'vitrine-select'));
-  expect(picked).toEqual([{ type: 'vitrine-select', productId: similar[1], row: 'similar', position: 2, url: `${store.url}product.html?id=${similar[1]}` }]);
+  expect(picked).toEqual([
+    { type: 'vitrine-select', productId: similar[1], row: 'similar', basis: 'embedding', method: 'embedding:knn', bundle: expect.stringMatching(/^[0-9a-f]{8}$/), position: 2, url: `${store.url}product.html?id=${similar[1]}`, fill: false },
+  ]);
 
   // Otherwise the link navigates as any link does.
   await page.locator(items('similar')).first().locator('a').click();

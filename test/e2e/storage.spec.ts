@@ -220,9 +220,9 @@ test('another tab upgrades the database: it is not blocked, and this page keeps 
     () =>
       new Promise<{ blocked: boolean; version: number; events: number }>((resolve, reject) => {
         let blocked = false;
-        const req = indexedDB.open('vitrine-history', 2);
+        const req = indexedDB.open('vitrine-history', 3); // a newer release than this one's v2
         req.onblocked = () => (blocked = true);
-        req.onupgradeneeded = () => req.result.createObjectStore('v2');
+        req.onupgradeneeded = () => req.result.createObjectStore('v3');
         req.onerror = () => reject(req.error);
         req.onsuccess = () => {
           const db = req.result;
@@ -233,7 +233,7 @@ test('another tab upgrades the database: it is not blocked, and this page keeps 
         setTimeout(() => reject(new Error('the upgrade is still blocked after 20 s')), 20_000);
       }),
   );
-  expect(outcome).toEqual({ blocked: false, version: 2, events: 2 });
+  expect(outcome).toEqual({ blocked: false, version: 3, events: 2 });
   await expectMemoryFallback(page, messages, errors, ['OLD1', 'OLD2']);
   expect(messages[0]).toMatch(/version/i);
 });

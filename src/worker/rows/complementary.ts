@@ -17,11 +17,11 @@ export async function complementaryRow(ctx: RowContext, q: RowQuery, b: OpenBund
     // Products outside a paged catalog get no goes-with row: the pair model would score every product.
     await b.firstRows.get(q.product);
     const listed = await pagedGoesWith(b.bundle, q.product, wanted(q), q.limit);
-    return listed ? { row: 'complementary', basis: 'complementary', items: ctx.toItems(b, listed.hits, q, listed.item) } : { row: 'complementary', basis: 'pair-model', items: [] };
+    return listed ? { row: 'complementary', basis: 'complementary', items: await ctx.toItems(b, listed.hits, q, listed.item) } : { row: 'complementary', basis: 'pair-model', items: [] };
   }
   if (self !== undefined && c.file) {
     const hits = goesWithRow(await listsOf(b, c.file), self).filter((h) => b.items[h.index]!.inStock !== false);
-    return { row: 'complementary', basis: 'complementary', items: ctx.toItems(b, diversify(hits, categoryOf(b), wanted(q), Math.ceil(q.limit / 3)), q) };
+    return { row: 'complementary', basis: 'complementary', items: await ctx.toItems(b, diversify(hits, categoryOf(b), wanted(q), Math.ceil(q.limit / 3)), q) };
   }
   // Not in the bundle: the pair model scores the catalog against the product's image and title (its own chunk).
   return (await import('./pair-model-row.js')).pairModelRow(ctx, q, b);

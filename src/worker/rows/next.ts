@@ -21,7 +21,7 @@ export async function nextRow(ctx: RowContext, q: RowQuery, b: OpenBundle): Prom
     for (const e of [...currentSession(views, Date.now()), { productId: q.product }]) if (e.productId && ids[ids.length - 1] !== e.productId) ids.push(e.productId);
     await b.firstRows.get(q.product);
     const listed = await pagedNext(b.bundle, ids, paged.nextDepth, wanted(q));
-    return { row: 'next', basis: ids.length > 1 ? 'session' : 'often-next', items: ctx.toItems(b, listed.hits, q, listed.item) };
+    return { row: 'next', basis: ids.length > 1 ? 'session' : 'often-next', items: await ctx.toItems(b, listed.hits, q, listed.item) };
   }
   // The shopper's current session, as bundle indices, repeats of the same product collapsed;
   // the page's product is its latest view (also when history is off and nothing was recorded).
@@ -55,5 +55,5 @@ export async function nextRow(ctx: RowContext, q: RowQuery, b: OpenBundle): Prom
   }
   const hits = scorer.nextViewTop(ix, session, n.method, wanted(q), new Set(session), model);
   // One view: "often viewed after this"; more: read from this shopper's session.
-  return { row: 'next', basis: session.length > 1 ? 'session' : 'often-next', items: ctx.toItems(b, hits, q), ...(backend ? { backend } : {}) };
+  return { row: 'next', basis: session.length > 1 ? 'session' : 'often-next', items: await ctx.toItems(b, hits, q), ...(backend ? { backend } : {}) };
 }

@@ -35,5 +35,5 @@ export async function pairModelRow(ctx: RowContext, q: RowQuery, b: OpenBundle):
     scores[j] = it.category === category || it.inStock === false ? NaN : pm.score(leg, pm.catalogLeg(j));
   });
   const hits = diversify(topIndices(scores, 4 * q.limit + wanted(q)), categoryOf(b), wanted(q), Math.ceil(q.limit / 3));
-  return { row: 'complementary', basis: 'pair-model', items: ctx.toItems(b, hits, q), backend: embedded.backend };
+  return { row: 'complementary', basis: 'pair-model', items: await ctx.toItems(b, hits, q), backend: embedded.backend };
 }
