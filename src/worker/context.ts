@@ -59,9 +59,11 @@ export const listsOf = async (b: OpenBundle, path: string) => (await b.primary, 
 
 /**
  * How many candidates a row takes: its limit, a margin for unusable items, room for the excluded
- * ones — and three times as many where a filter or re-ranking will choose among them.
+ * ones — three times the limit where a filter chooses among them, and the 40 the eval re-ranked
+ * (`npm run eval -- --tasks rerank`) where re-ranking rules do.
  */
-export const wanted = (q: RowQuery) => q.limit * (q.filter || q.rerank?.length ? 3 : 1) + 4 + (q.exclude?.length ?? 0);
+export const wanted = (q: RowQuery) =>
+  Math.max(q.limit, q.filter ? 3 * q.limit : 0, q.rerank?.length ? Math.max(40, 4 * q.limit) : 0) + 4 + (q.exclude?.length ?? 0);
 
 /** Whether a product passes a store's filter (every field given; a product without the field fails it). */
 export const passes = (f: RowFilter | undefined) => (it: BundleItem): boolean =>

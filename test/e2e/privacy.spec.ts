@@ -141,22 +141,22 @@ test('widget and bundle on a CDN: 20 views in a single-page app send nothing els
   expect(errors).toEqual([]);
 });
 
-/** What the origin's storage holds: IndexedDB databases and their record counts, caches, web storage. */
+/** What the origin's storage holds: IndexedDB databases and their record counts per store, caches, web storage. */
 const leftovers = (page: Page) =>
   page.evaluate(async () => {
-    const dbs: Record<string, number> = {};
+    const dbs: Record<string, Record<string, number>> = {};
     for (const { name } of await indexedDB.databases()) {
-      dbs[name!] = await new Promise<number>((resolve, reject) => {
+      dbs[name!] = await new Promise<Record<string, number>>((resolve, reject) => {
         const req = indexedDB.open(name!);
         req.onerror = () => reject(req.error);
         req.onsuccess = () => {
           const db = req.result;
           const names = [...db.objectStoreNames];
-          if (!names.length) return resolve((db.close(), 0));
+          if (!names.length) return resolve((db.close(), {}));
           const tx = db.transaction(names);
-          let total = 0;
-          for (const n of names) tx.objectStore(n).count().onsuccess = (e) => (total += (e.target as IDBRequest<number>).result);
-          tx.oncomplete = () => (resolve(total), db.close());
+          const counts: Record<string, number> = {};
+          for (const n of names) tx.objectStore(n).count().onsuccess = (e) => (counts[n] = (e.target as IDBRequest<number>).result);
+          tx.oncomplete = () => (resolve(counts), db.close());
         };
       });
     }
@@ -174,7 +174,9 @@ test('clearHistory() leaves nothing behind, even with another tab’s widget hol
   const otherErrors = watchErrors(other);
   await other.goto(`${store.url}product.html?id=VT0004`);
   await expect(other.locator(items('next')).first()).toBeVisible();
-  expect(await leftovers(page)).toEqual({ ...EMPTY, dbs: { 'vitrine-history': 4 } });
+  // Four views, and the impression counts of the rows those pages showed (kept for rerank="impressions").
+  expect(await leftovers(page)).toEqual({ ...EMPTY, dbs: { 'vitrine-history': { events: 4, impressions: expect.any(Number) } } });
+  expect((await leftovers(page)).dbs['vitrine-history']!.impressions).toBeGreaterThan(0);
 
   await page.evaluate(async () => (await import('/dist/vitrine.js' as string)).clearHistory());
   // The database itself is gone (the other tab's connection stepped aside), not just emptied.
@@ -231,7 +233,7 @@ test('history="off" (a store’s consent switch) records nothing, not even an em
     el.setAttribute('product', 'VT0999');
   });
   await expect.poll(() => history(page)).toEqual(['VT0999']);
-  expect(await leftovers(page)).toEqual({ ...EMPTY, dbs: { 'vitrine-history': 1 } });
+  expect(await leftovers(page)).toEqual({ ...EMPTY, dbs: { 'vitrine-history': { events: 1, impressions: expect.any(Number) } } });
   console.log(`privacy, history="off": ${off.length} views, 0 recorded`);
   expect(errors).toEqual([]);
 });
