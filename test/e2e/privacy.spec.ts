@@ -188,6 +188,11 @@ test('clearHistory() leaves nothing behind, even with another tab’s widget hol
   // The other tab's widget goes on: its next view starts a new history.
   await other.evaluate(() => document.getElementById('recs')!.setAttribute('product', 'VT0005'));
   await expect.poll(() => history(page)).toEqual(['VT0005']);
+  // …and counts the impressions of the rows it shows (written after the view: wait for them, or they
+  // would arrive after the clear below and rightly stay).
+  await other.locator('vitrine-recs').evaluate((el) => el.scrollIntoView());
+  await expect.poll(async () => (await leftovers(page)).dbs['vitrine-history']?.impressions ?? 0).toBeGreaterThan(0);
+  await other.waitForTimeout(500);
 
   // Other code holding the database open (and ignoring requests to close) cannot make
   // clearHistory() hang or leave records readable; the database goes once it lets go.
