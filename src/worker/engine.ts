@@ -58,11 +58,13 @@ export function createEngine(opts: EngineOptions): EngineApi {
   return {
     async recommend(q) {
       checkQuery(q);
+      // The recently viewed row is the shopper's own order: never re-ranked, never filled.
+      if (q.row === 'recent') q = { ...q, rerank: undefined, fill: false };
       const b = await ctx.open(q.src, q);
       let result = await ROWS[q.row as RowKind](ctx, q, b);
       const how = [methodOf(b, result)];
-      if (q.row !== 'recent' && q.rerank?.length) how.push(...(await import('./rerank-step.js')).appliedRules(b, q.rerank));
-      const section = q.row !== 'recent' && SECTION[q.row];
+      if (q.rerank?.length) how.push(...(await import('./rerank-step.js')).appliedRules(b, q.rerank));
+      const section = SECTION[q.row as keyof typeof SECTION];
       if (section && b.bundle.manifest[section] && q.fill !== false && result.items.length < q.limit && b.bundle.manifest.popular) {
         result = await (await import('./fill.js')).filled(ctx, b, q, result);
         if (result.items.some((i) => i.fill)) how.push('fill');
@@ -80,7 +82,7 @@ export function createEngine(opts: EngineOptions): EngineApi {
       await (await history).forget(String(productId));
     },
     async impressed(ids) {
-      if (!(Array.isArray(ids) && ids.length <= 200 && ids.every((id) => typeof id === 'string' && id.length <= 256))) throw new TypeError('impressed: a list of at most 200 product ids');
+      // The store checks the ids (validateImpressions) before anything is written.
       await (await history).addImpressions(ids, Date.now());
     },
     async clearHistory() {

@@ -13,7 +13,7 @@ import { passes, type OpenBundle, type RowContext } from './context.js';
 const MAX_BATCHES = 4;
 
 /** The page's product's category, where the bundle knows the product. */
-async function categoryOf(b: OpenBundle, product: string): Promise<string | undefined> {
+async function productCategory(b: OpenBundle, product: string): Promise<string | undefined> {
   if (!b.bundle.manifest.paged) return b.items[b.index.get(product) ?? -1]?.category;
   const rec = await b.bundle.page(product);
   return rec ? (await b.bundle.products([rec[0]]))[0]?.category : undefined;
@@ -23,7 +23,7 @@ export async function filled(ctx: RowContext, b: OpenBundle, q: RowQuery, result
   const popular = await b.bundle.popular();
   const need = q.limit - result.items.length;
   if (!popular || need <= 0) return result;
-  const category = await categoryOf(b, q.product);
+  const category = await productCategory(b, q.product);
   const candidates = [...new Set([...((category !== undefined && popular.byCategory[category]) || []), ...popular.all])];
   const taken = new Set([q.product, ...(q.exclude ?? []), ...result.items.map((i) => i.id)]);
   const pass = passes(q.filter);

@@ -18,5 +18,5 @@ export async function recentRow(ctx: RowContext, q: RowQuery, b: OpenBundle): Pr
   const list = paged ? await b.bundle.products(indices) : indices.map((i) => b.items[i]!);
   const byIndex = new Map(indices.map((index, k) => [index, list[k]!]));
   const hits = indices.map((index, r) => ({ index, score: 1 / (r + 1) }));
-  return { row: 'recent', basis: 'history', items: await ctx.toItems(b, hits, { ...q, rerank: undefined }, (i) => byIndex.get(i)!) };
+  return { row: 'recent', basis: 'history', items: await ctx.toItems(b, hits, q, (i) => byIndex.get(i)!) };
 }
